@@ -1,0 +1,172 @@
+r"""Deep Graph Infomax, a drop-in for PyG's class with pluggable parts."""
+import copy
+from typing import Callable, Optional, Tuple
+
+import torch
+from torch import Tensor
+from torch.nn import Module
+
+from ..losses import JSDLoss
+from ..nn.discriminators import BilinearDiscriminator, Discriminator
+
+__all__ = ['DeepGraphInfomax']
+
+
+def _reset(module):
+    if module is None:
+        return
+    if hasattr(module, 'reset_parameters'):
+        module.reset_parameters()
+        return
+    if isinstance(module, Module):
+        for child in module.children():
+            _reset(child)
+
+
+class DeepGraphInfomax(Module):
+    r"""The Deep Graph Infomax model from the `"Deep Graph Infomax"
+    <https://arxiv.org/abs/1809.10341>`_ paper (Veličković et al., ICLR 2019)
+    with encoder :math:`\mathcal{E}`, readout :math:`\mathcal{R}`, corruption
+    :math:`\mathcal{C}` and discriminator :math:`\mathcal{D}`:
+
+    .. math::
+        \mathbf{Z} = \mathcal{E}(\mathbf{X}, \mathbf{A}), \quad
+        \tilde{\mathbf{Z}} = \mathcal{E}(\mathcal{C}(\mathbf{X},
+        \mathbf{A})), \quad \mathbf{s} = \mathcal{R}(\mathbf{Z})
+
+    .. math::
+        \mathcal{L} = -\frac{1}{N}\sum_{i=1}^N \log
+        \sigma(\mathcal{D}(\mathbf{z}_i, \mathbf{s}))
+        -\frac{1}{N}\sum_{i=1}^N \log\left(1 -
+        \sigma(\mathcal{D}(\tilde{\mathbf{z}}_i, \mathbf{s}))\right)
+
+    The constructor, :meth:`forward`, :meth:`discriminate`, :meth:`loss`,
+    :meth:`test`, :meth:`reset_parameters` and ``repr`` match
+    :class:`torch_geometric.nn.models.DeepGraphInfomax`, so PyG code runs
+    unchanged after switching the import. On top, the discriminator and the
+    mutual-information objective are pluggable.
+
+    Args:
+        hidden_channels (int): The latent space dimensionality :math:`D`.
+        encoder (torch.nn.Module): The encoder :math:`\mathcal{E}`; its output
+            must have :obj:`hidden_channels` columns.
+        summary (callable): The readout :math:`\mathcal{R}`, called as
+            ``summary(z, *args, **kwargs)``.
+        corruption (callable): The corruption :math:`\mathcal{C}`, called
+            with the encoder's arguments; returns them corrupted (a tuple, or
+            a single tensor when the encoder takes one argument).
+        discriminator (torch.nn.Module, optional): The critic
+            :math:`\mathcal{D}` (see :mod:`graphcl.nn.discriminators`).
+            (default: :class:`~graphcl.nn.BilinearDiscriminator`)
+        loss_fn (torch.nn.Module, optional): A ``(pos_logits, neg_logits)``
+            objective from :mod:`graphcl.losses`.
+            (default: :class:`~graphcl.losses.JSDLoss`)
+
+    Shapes:
+        - **forward input:** the encoder's arguments
+        - **forward output:** :math:`(N, D)`, :math:`(N, D)`, :math:`(D)`
+          (or :math:`(B, D)` summaries with a batch vector)
+    """
+    def __init__(self, hidden_channels: int, encoder: Module,
+                 summary: Callable, corruption: Callable,
+                 discriminator: Optional[Discriminator] = None,
+                 loss_fn: Optional[Module] = None):
+        super().__init__()
+        if not isinstance(hidden_channels, int) or hidden_channels < 1:
+            raise ValueError(f"'hidden_channels' must be a positive integer, "
+                             f"got {hidden_channels!r}")
+        self.hidden_channels = hidden_channels
+        self.encoder = encoder
+        self.summary = summary
+        self.corruption = corruption
+        self.discriminator = (discriminator if discriminator is not None else
+                              BilinearDiscriminator(hidden_channels))
+        self.loss_fn = loss_fn if loss_fn is not None else JSDLoss()
+        self._checked = False
+        self.reset_parameters()
+
+    @property
+    def weight(self) -> Tensor:
+        r"""The bilinear weight :math:`\mathbf{W}` (as in PyG's class)."""
+        if not hasattr(self.discriminator, 'weight'):
+            raise AttributeError(f"{self.discriminator!r} has no 'weight'")
+        return self.discriminator.weight
+
+    def reset_parameters(self):
+        r"""Resets all learnable parameters of the module."""
+        _reset(self.encoder)
+        _reset(self.summary)
+        _reset(self.discriminator)
+        self._checked = False
+
+    def _check_width(self, z: Tensor):
+        if z.dim() < 2 or z.size(-1) != self.hidden_channels:
+            raise ValueError(
+                f"The encoder returned embeddings of shape {tuple(z.shape)}, "
+                f"but DeepGraphInfomax was built with hidden_channels="
+                f"{self.hidden_channels}; make the encoder's output width "
+                f"equal hidden_channels (or pass hidden_channels="
+                f"{z.size(-1)})")
+        self._checked = True
+
+    def forward(self, *args, **kwargs) -> Tuple[Tensor, Tensor, Tensor]:
+        r"""Returns the embeddings of the input, of its corruption, and the
+        summary of the input's embeddings."""
+        pos_z = self.encoder(*args, **kwargs)
+        if not self._checked:
+            self._check_width(pos_z)
+
+        cor = self.corruption(*args, **kwargs)
+        cor = cor if isinstance(cor, tuple) else (cor, )
+        cor_args = cor[:len(args)]
+        cor_kwargs = copy.copy(kwargs)
+        for key, value in zip(kwargs.keys(), cor[len(args):]):
+            cor_kwargs[key] = value
+        neg_z = self.encoder(*cor_args, **cor_kwargs)
+
+        summary = self.summary(pos_z, *args, **kwargs)
+        return pos_z, neg_z, summary
+
+    def discriminate(self, z: Tensor, summary: Tensor,
+                     sigmoid: bool = True) -> Tensor:
+        r"""Scores the patch-summary pairs :obj:`z` and :obj:`summary`.
+
+        Args:
+            z (torch.Tensor): The latent space, :math:`(N, D)`.
+            summary (torch.Tensor): The summary vector, :math:`(D)`.
+            sigmoid (bool, optional): If :obj:`False`, returns logits.
+                (default: :obj:`True`)
+        """
+        value = self.discriminator(z, summary)
+        return torch.sigmoid(value) if sigmoid else value
+
+    def loss(self, pos_z: Tensor, neg_z: Tensor, summary: Tensor,
+             batch: Optional[Tensor] = None) -> Tensor:
+        r"""Computes the mutual-information objective from logits (stable
+        form of PyG's :math:`-\log(\sigma + \epsilon)`).
+
+        Args:
+            pos_z (Tensor): Embeddings of the input, :math:`(N, D)`.
+            neg_z (Tensor): Embeddings of the corruption, :math:`(N, D)`.
+            summary (Tensor): :math:`(D)`, or :math:`(B, D)` with
+                :obj:`batch`.
+            batch (Tensor, optional): Graph of each node, :math:`(N)`.
+        """
+        pos = self.discriminator(pos_z, summary, batch)
+        neg = self.discriminator(neg_z, summary, batch)
+        return self.loss_fn(pos, neg)
+
+    def test(self, train_z: Tensor, train_y: Tensor, test_z: Tensor,
+             test_y: Tensor, solver: str = 'lbfgs', *args, **kwargs) -> float:
+        r"""Evaluates the latent space with scikit-learn's logistic
+        regression (as PyG's class does); returns the test accuracy in
+        :math:`[0, 1]`. For the full protocol with validation-chosen
+        regularisation see :func:`graphcl.eval.linear_probe`."""
+        from sklearn.linear_model import LogisticRegression
+        clf = LogisticRegression(*args, solver=solver, **kwargs).fit(
+            train_z.detach().cpu().numpy(), train_y.detach().cpu().numpy())
+        return clf.score(test_z.detach().cpu().numpy(),
+                         test_y.detach().cpu().numpy())
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}({self.hidden_channels})'

@@ -1,0 +1,16 @@
+r"""Building blocks: encoders, readouts, discriminators, heads."""
+from .encoders import (GNNEncoder, GCNEncoder, SAGEEncoder, GATEncoder,
+                       GINEncoder, get_encoder)
+from .readouts import (Readout, SigmoidMeanReadout, MeanReadout, SumReadout,
+                       MaxReadout, AttentionReadout, get_readout)
+from .discriminators import (Discriminator, BilinearDiscriminator,
+                             DotDiscriminator, get_discriminator)
+from .heads import ProjectionHead
+
+__all__ = [
+    'GNNEncoder', 'GCNEncoder', 'SAGEEncoder', 'GATEncoder', 'GINEncoder',
+    'get_encoder', 'Readout', 'SigmoidMeanReadout', 'MeanReadout',
+    'SumReadout', 'MaxReadout', 'AttentionReadout', 'get_readout',
+    'Discriminator', 'BilinearDiscriminator', 'DotDiscriminator',
+    'get_discriminator', 'ProjectionHead'
+]

@@ -1,0 +1,104 @@
+r"""Discriminators (critics): score (node embedding, summary) pairs.
+
+Called as ``disc(z, summary, batch=None)`` with node embeddings
+:math:`(N, D)` and a summary :math:`(D)` (one graph) or :math:`(B, D)` (one
+per graph of a batch, matched to nodes through :obj:`batch`); return one
+logit per node, :math:`(N)`. A summary :math:`(D, K)` given without
+:obj:`batch` scores every node against ``K`` summaries, :math:`(N, K)`, as
+PyG's :meth:`DeepGraphInfomax.discriminate` does.
+"""
+import math
+from typing import Optional
+
+import torch
+from torch import Tensor
+from torch.nn import Module, Parameter
+
+__all__ = ['Discriminator', 'BilinearDiscriminator', 'DotDiscriminator',
+           'get_discriminator']
+
+
+class Discriminator(Module):
+    r"""Base class. Subclasses implement :meth:`transform` (the map applied
+    to the summaries before the dot product)."""
+    def transform(self, summary: Tensor) -> Tensor:
+        return summary
+
+    def reset_parameters(self):
+        pass
+
+    def forward(self, z: Tensor, summary: Tensor,
+                batch: Optional[Tensor] = None) -> Tensor:
+        if batch is not None:
+            if summary.dim() != 2:
+                raise ValueError(f"With 'batch', 'summary' must have shape "
+                                 f"[num_graphs, channels], got "
+                                 f"{tuple(summary.shape)}")
+            return (z * self.transform(summary)[batch]).sum(dim=-1)
+        if summary.dim() == 1:
+            return z @ self.transform(summary)
+        # [D, K] summaries (PyG's convention), one column per summary.
+        return z @ self.transform(summary.t()).t()
+
+
+class BilinearDiscriminator(Discriminator):
+    r"""DGI's bilinear critic (`Veličković et al., 2019
+    <https://arxiv.org/abs/1809.10341>`_):
+
+    .. math::
+        \mathcal{D}(\mathbf{z}_i, \mathbf{s}) = \mathbf{z}_i^{\top}
+        \mathbf{W} \mathbf{s}
+
+    Args:
+        channels (int): Embedding width :math:`D`.
+    """
+    def __init__(self, channels: int):
+        super().__init__()
+        self.channels = channels
+        self.weight = Parameter(torch.empty(channels, channels))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        # Same initialisation as PyG's DeepGraphInfomax (uniform in 1/sqrt(D))
+        bound = 1.0 / math.sqrt(self.channels)
+        torch.nn.init.uniform_(self.weight, -bound, bound)
+
+    def transform(self, summary: Tensor) -> Tensor:
+        return summary @ self.weight.t()
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}({self.channels})'
+
+
+class DotDiscriminator(Discriminator):
+    r"""Parameter-free dot-product critic, optionally scaled:
+
+    .. math::
+        \mathcal{D}(\mathbf{z}_i, \mathbf{s}) = \mathbf{z}_i^{\top}
+        \mathbf{s} / \tau
+
+    Args:
+        temperature (float, optional): :math:`\tau`. (default: ``1.0``)
+    """
+    def __init__(self, temperature: float = 1.0):
+        super().__init__()
+        if temperature <= 0:
+            raise ValueError(f"'temperature' must be > 0, got {temperature}")
+        self.temperature = temperature
+
+    def transform(self, summary: Tensor) -> Tensor:
+        return summary / self.temperature
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}(temperature={self.temperature})'
+
+
+def get_discriminator(name: str, channels: int) -> Discriminator:
+    r"""Builds a discriminator by name (``'bilinear'`` or ``'dot'``)."""
+    key = name.lower()
+    if key == 'bilinear':
+        return BilinearDiscriminator(channels)
+    if key == 'dot':
+        return DotDiscriminator()
+    raise ValueError(f"Unknown discriminator '{name}'; choose 'bilinear' or "
+                     f"'dot'")
