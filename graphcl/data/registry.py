@@ -154,8 +154,8 @@ def get_spec(name: str, level: Optional[str] = None) -> DatasetSpec:
                          f"networkx graph or a path to a saved .pt file.")
     if level is not None and spec.level != level:
         fix = {
-            'node': 'graphcl.data.load_graph_dataset',
-            'graph': 'graphcl.data.load_dataset'
+            'node': 'graphcl.data.load_dataset',
+            'graph': 'graphcl.data.load_graph_dataset'
         }[spec.level]
         raise ValueError(f"'{spec.name}' is a {spec.level}-level dataset "
                          f"but a {level}-level one was asked for; load it "
