@@ -118,7 +118,7 @@ def _ogb_call() -> Iterator[None]:
     original = builtins.input
     builtins.input = _no_input
     try:
-        with pyg_safe_globals():
+        with pyg_safe_globals(numpy_scalars=True):
             yield
     finally:
         builtins.input = original

@@ -127,3 +127,32 @@ def test_ogbg_shared(shared_root, name, num_graphs):
     y = dataset.y[split_idx['test']]
     score = ogb_graph_metric(name)(y, y.float())
     assert score == 1.0
+
+
+def test_ogbn_papers100m_binary_format_unlabelled_nodes(tmp_path):
+    # ogbn-papers100M uses ogb's binary raw format and has unlabelled nodes
+    # (NaN labels), which become -1.
+    import numpy as np
+    folder = tmp_path / 'ogb' / 'ogbn_papers100M'
+    (folder / 'raw').mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    edge_index = rng.integers(0, 20, (2, 40))
+    np.savez(folder / 'raw' / 'data.npz', edge_index=edge_index,
+             num_nodes_list=np.array([20]), num_edges_list=np.array([40]),
+             node_feat=rng.standard_normal((20, 3)).astype(np.float32),
+             node_year=rng.integers(2000, 2020, (20, 1)))
+    labels = np.full((20, 1), np.nan)
+    labels[:12, 0] = rng.integers(0, 172, 12)
+    np.savez(folder / 'raw' / 'node-label.npz', node_label=labels)
+    for i, name in enumerate(('train', 'valid', 'test')):
+        path = folder / 'split' / 'time' / f'{name}.csv.gz'
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savetxt(path, np.arange(4 * i, 4 * i + 4), fmt='%d')
+    (folder / 'RELEASE_v1.txt').write_text('')
+
+    data = load_dataset('papers100m', root=tmp_path)
+    assert data.ogb_name == 'ogbn-papers100M'
+    assert data.y.dtype == torch.long
+    assert torch.equal(data.y[12:], torch.full((8, ), -1))
+    assert torch.equal(data.y[:12], torch.from_numpy(labels[:12, 0]).long())
+    assert int(data.train_mask.sum()) == 4
