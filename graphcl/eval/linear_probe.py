@@ -100,7 +100,7 @@ class LogisticRegression(torch.nn.Module):
 def linear_probe(z: Tensor, y: Tensor, train_mask: Tensor, val_mask: Tensor,
                  test_mask: Tensor,
                  weight_decays: Sequence[float] = DEFAULT_WEIGHT_DECAYS,
-                 max_iter: int = 100, standardize: bool = True,
+                 max_iter: int = 100, standardize: bool = False,
                  metric: Optional[Callable[[Tensor, Tensor], float]] = None
                  ) -> ProbeResult:
     r"""Fits a logistic regression on the frozen embeddings of the training

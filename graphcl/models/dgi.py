@@ -156,6 +156,28 @@ class DeepGraphInfomax(Module):
         neg = self.discriminator(neg_z, summary, batch)
         return self.loss_fn(pos, neg)
 
+    @staticmethod
+    def encoder_inputs(data) -> tuple:
+        r"""The encoder's arguments taken from a PyG :class:`Data`:
+        ``(x, edge_index)``, plus ``edge_weight`` when the data has one."""
+        if getattr(data, 'edge_weight', None) is not None:
+            return data.x, data.edge_index, data.edge_weight
+        return data.x, data.edge_index
+
+    def objective(self, data) -> Tensor:
+        r"""The training loss on a PyG :class:`Data` (one full-batch
+        step)."""
+        return self.loss(*self(*self.encoder_inputs(data)))
+
+    @torch.no_grad()
+    def embed(self, data) -> Tensor:
+        r"""Frozen node embeddings :math:`(N, D)` of a PyG :class:`Data`."""
+        was_training = self.training
+        self.eval()
+        z = self.encoder(*self.encoder_inputs(data))
+        self.train(was_training)
+        return z
+
     def test(self, train_z: Tensor, train_y: Tensor, test_z: Tensor,
              test_y: Tensor, solver: str = 'lbfgs', *args, **kwargs) -> float:
         r"""Evaluates the latent space with scikit-learn's logistic

@@ -1,0 +1,176 @@
+r"""Pretrain a method over several seeds, probe it, and report metrics: the
+engine behind ``graphcl train`` and the benchmark scripts."""
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Union
+
+import torch
+
+from .models import build_method, method_defaults
+from .train import pretrain
+
+__all__ = ['run_experiment', 'peak_rss_mb', 'METRIC_KEYS']
+
+METRIC_KEYS = ('method', 'dataset', 'seeds', 'epochs', 'seconds_per_epoch',
+               'pretrain_seconds', 'probe_seconds', 'val_acc_mean',
+               'test_acc', 'test_acc_mean', 'test_acc_std', 'peak_rss_mb',
+               'config')
+
+
+def peak_rss_mb() -> float:
+    r"""Peak resident memory of this process so far, in MiB."""
+    try:
+        import resource
+        kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return kb / 1024 if sys.platform != 'darwin' else kb / 2**20
+    except ImportError:  # pragma: no cover (Windows)
+        import psutil
+        return psutil.Process().memory_info().peak_wset / 2**20
+
+
+def _row_normalize(x: torch.Tensor) -> torch.Tensor:
+    # DGI's preprocessing: every feature row sums to one (empty rows stay 0).
+    return x / x.sum(dim=-1, keepdim=True).clamp_min(1e-12)
+
+
+def _mean_std(values: Sequence[float]):
+    mean = statistics.fmean(values)
+    std = statistics.pstdev(values) if len(values) > 1 else 0.0
+    return mean, std
+
+
+def _resolve_device(device: Union[str, torch.device]) -> torch.device:
+    device = torch.device(device)
+    if device.type == 'cuda' and not torch.cuda.is_available():
+        raise ValueError("--device cuda was asked for but CUDA is not "
+                         "available here; use --device cpu")
+    return device
+
+
+def _say(msg: str, verbose: bool):
+    if verbose:
+        print(msg, file=sys.stderr, flush=True)
+
+
+def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
+                   seeds: Union[int, Sequence[int]] = 1, epochs: int = 1000,
+                   patience: int = 20, lr: float = 1e-3,
+                   weight_decay: float = 0.0, device: str = 'cpu',
+                   root: Optional[str] = None, out: Optional[str] = None,
+                   normalize_features: bool = True, progress: bool = True,
+                   verbose: bool = True,
+                   **method_options: Any) -> Dict[str, Any]:
+    r"""Pretrains :obj:`method` on :obj:`dataset` once per seed, evaluates
+    each run with :func:`graphcl.eval.linear_probe` and returns the metrics
+    (keys :data:`METRIC_KEYS`; accuracies in percent, mean ± std across
+    pretraining seeds).
+
+    Args:
+        method (str): Method name (``'dgi'``).
+        dataset (str, Data or path): Anything
+            :func:`graphcl.data.load_dataset` accepts.
+        seeds (int or list of int): Number of seeds (``0..n-1``) or the
+            seeds themselves. (default: ``1``)
+        epochs (int): Maximum number of pretraining epochs.
+        patience (int): Early stopping on the training loss (``0``: off).
+        lr (float), weight_decay (float): Adam settings.
+        device (str): ``'cpu'`` or ``'cuda'``.
+        root (str, optional): Data root (see :func:`graphcl.data.resolve_root`).
+        out (str, optional): Folder for ``metrics.json``, ``embeddings.pt``
+            (first seed) and ``encoder.pt`` (first seed).
+        normalize_features (bool): Row-normalise features first, as DGI
+            does. (default: ``True``)
+        **method_options: Options of the method (see
+            :func:`graphcl.models.method_defaults`).
+    """
+    from .data import check_node_data, load_dataset
+    from .eval import linear_probe
+
+    defaults = method_defaults(method)  # raises on an unknown method
+    unknown = set(method_options) - set(defaults)
+    if unknown:
+        raise ValueError(f"Unknown option(s) {sorted(unknown)} for method "
+                         f"'{method}'; known: {sorted(defaults)}")
+    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    if not seed_list:
+        raise ValueError("'seeds' must name at least one seed")
+    if epochs < 1:
+        raise ValueError(f"'epochs' must be >= 1, got {epochs}")
+    if patience < 0:
+        raise ValueError(f"'patience' must be >= 0, got {patience}")
+    dev = _resolve_device(device)
+    if out is not None:
+        Path(out).mkdir(parents=True, exist_ok=True)
+
+    config = dict(method=method, dataset=str(dataset), seeds=seed_list,
+                  epochs=epochs, patience=patience, lr=lr,
+                  weight_decay=weight_decay, device=str(dev), root=root,
+                  normalize_features=normalize_features,
+                  **{**defaults, **method_options})
+    config.pop('seed', None)
+
+    runs: List[Dict[str, Any]] = []
+    name = None
+    for i, seed in enumerate(seed_list):
+        data = load_dataset(dataset, root=root, seed=seed)
+        check_node_data(data, require_labels=True, require_splits=True)
+        name = getattr(data, 'name', None) or str(dataset)
+        if i == 0:
+            _say(f"{name}: {data.num_nodes} nodes, {data.num_edges} edges, "
+                 f"{data.num_features} features; split: "
+                 f"{getattr(data, 'split', 'given masks')}", verbose)
+        if normalize_features:
+            data.x = _row_normalize(data.x.float())
+        data = data.to(dev)
+
+        torch.manual_seed(seed)
+        options = {**method_options, 'seed': seed}
+        model = build_method(method, data.num_features, **options).to(dev)
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr,
+                                     weight_decay=weight_decay)
+        desc = f'{method} {name} seed {seed}' if progress else False
+        result = pretrain(model, lambda: model.objective(data), optimizer,
+                          epochs=epochs, patience=patience, progress=desc)
+
+        t0 = time.perf_counter()
+        z = model.embed(data)
+        metric = None
+        if getattr(data, 'ogb_name', None):
+            from .data import ogb_node_metric
+            metric = ogb_node_metric(data.ogb_name)
+        probe = linear_probe(z, data.y, data.train_mask, data.val_mask,
+                             data.test_mask, metric=metric)
+        probe_seconds = time.perf_counter() - t0
+        runs.append(dict(seed=seed, epochs=result.epochs,
+                         seconds=result.seconds,
+                         seconds_per_epoch=result.seconds_per_epoch,
+                         probe_seconds=probe_seconds,
+                         val_acc=100 * probe.val_acc,
+                         test_acc=100 * probe.test_acc))
+        _say(f"seed {seed}: {result.epochs} epochs "
+             f"({1000 * result.seconds_per_epoch:.1f} ms/epoch), "
+             f"test accuracy {100 * probe.test_acc:.2f}%", verbose)
+        if out is not None and i == 0:
+            torch.save(z.cpu(), Path(out) / 'embeddings.pt')
+            torch.save(model.encoder.state_dict(), Path(out) / 'encoder.pt')
+
+    test_accs = [r['test_acc'] for r in runs]
+    mean, std = _mean_std(test_accs)
+    metrics = dict(
+        method=method, dataset=name, seeds=seed_list,
+        epochs=[r['epochs'] for r in runs],
+        seconds_per_epoch=statistics.median(
+            r['seconds_per_epoch'] for r in runs),
+        pretrain_seconds=sum(r['seconds'] for r in runs),
+        probe_seconds=sum(r['probe_seconds'] for r in runs),
+        val_acc_mean=statistics.fmean(r['val_acc'] for r in runs),
+        test_acc=test_accs, test_acc_mean=mean, test_acc_std=std,
+        peak_rss_mb=peak_rss_mb(), config=config)
+    if out is not None:
+        with open(Path(out) / 'metrics.json', 'w') as f:
+            json.dump(metrics, f, indent=2)
+    return metrics
