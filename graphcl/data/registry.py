@@ -21,8 +21,8 @@ class DatasetSpec:
     Args:
         name (str): The canonical name, stored as ``data.name``.
         family (str): The loader family: :obj:`"planetoid"`,
-            :obj:`"amazon"`, :obj:`"coauthor"`, :obj:`"ogbn"`, :obj:`"tu"` or
-            :obj:`"ogbg"`.
+            :obj:`"amazon"`, :obj:`"coauthor"`, :obj:`"wikics"`,
+            :obj:`"ogbn"`, :obj:`"tu"` or :obj:`"ogbg"`.
         pyg_name (str): The name handed to the PyG/OGB loader.
         parent (str): The folder under the data root handed to the loader as
             its ``root`` (:obj:`""` for the data root itself).
@@ -102,6 +102,10 @@ _SPECS = (
     _npz('coauthor', 'Physics', 'ms_academic_phy.npz', ('physics', ),
          'Coauthor co-authorship graph, 34,493 nodes, 5 classes, random '
          '10/10/80 split'),
+    DatasetSpec('WikiCS', 'wikics', 'WikiCS', '', 'WikiCS',
+                'Wikipedia computer-science articles, 11,701 nodes, '
+                '10 classes, official split (train/val split seed % 20 of '
+                '20, fixed test set)', ('raw/data.json', ), ('wiki-cs', )),
     _ogbn('ogbn-arxiv', 'OGB citation graph, 169,343 nodes, 40 classes, '
           'official time split (needs ogb)'),
     _ogbn('ogbn-products', 'OGB co-purchase graph, 2.4M nodes, 47 classes, '
