@@ -8,6 +8,7 @@ from torch.nn import Module
 
 from ..losses import JSDLoss
 from ..nn.discriminators import BilinearDiscriminator, Discriminator
+from .dgi_fast import FastGCNCache, fast_encode_pair, fast_path_supported
 
 __all__ = ['DeepGraphInfomax']
 
@@ -61,6 +62,10 @@ class DeepGraphInfomax(Module):
         loss_fn (torch.nn.Module, optional): A ``(pos_logits, neg_logits)``
             objective from :mod:`graphcl.losses`.
             (default: :class:`~graphcl.losses.JSDLoss`)
+        fast (bool, optional): Let :meth:`objective` take the fast path of
+            :mod:`graphcl.models.dgi_fast` when it computes the same thing
+            (GCN encoder, :class:`~graphcl.corruptions.FeatureShuffle`).
+            :meth:`forward` always runs the plain path. (default: ``True``)
 
     Shapes:
         - **forward input:** the encoder's arguments
@@ -70,7 +75,7 @@ class DeepGraphInfomax(Module):
     def __init__(self, hidden_channels: int, encoder: Module,
                  summary: Callable, corruption: Callable,
                  discriminator: Optional[Discriminator] = None,
-                 loss_fn: Optional[Module] = None):
+                 loss_fn: Optional[Module] = None, fast: bool = True):
         super().__init__()
         if not isinstance(hidden_channels, int) or hidden_channels < 1:
             raise ValueError(f"'hidden_channels' must be a positive integer, "
@@ -82,6 +87,8 @@ class DeepGraphInfomax(Module):
         self.discriminator = (discriminator if discriminator is not None else
                               BilinearDiscriminator(hidden_channels))
         self.loss_fn = loss_fn if loss_fn is not None else JSDLoss()
+        self.fast = fast
+        self._fast_cache = FastGCNCache()
         self._checked = False
         self.reset_parameters()
 
@@ -165,9 +172,17 @@ class DeepGraphInfomax(Module):
         return data.x, data.edge_index
 
     def objective(self, data) -> Tensor:
-        r"""The training loss on a PyG :class:`Data` (one full-batch
-        step)."""
-        return self.loss(*self(*self.encoder_inputs(data)))
+        r"""The training loss on a PyG :class:`Data` (one full-batch step),
+        through the fast path of :mod:`graphcl.models.dgi_fast` where it
+        applies (same loss and gradients as :meth:`forward` +
+        :meth:`loss`)."""
+        inputs = self.encoder_inputs(data)
+        if self.fast and fast_path_supported(self, inputs):
+            pos_z, neg_z = fast_encode_pair(self, self._fast_cache, inputs)
+            if not self._checked:
+                self._check_width(pos_z)
+            return self.loss(pos_z, neg_z, self.summary(pos_z, *inputs))
+        return self.loss(*self(*inputs))
 
     @torch.no_grad()
     def embed(self, data) -> Tensor:

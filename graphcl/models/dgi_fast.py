@@ -1,0 +1,172 @@
+r"""The fast path of Deep Graph Infomax with GCN encoders.
+
+DGI with feature shuffling spends most of an epoch on arithmetic the method
+does not need. With :math:`\mathbf{P}` the shuffle's permutation matrix and
+:math:`\hat{\mathbf{A}}` the normalised adjacency, the first GCN layer of
+the two branches is
+
+.. math::
+    \mathbf{Z} = \sigma(\hat{\mathbf{A}}\mathbf{X}\mathbf{W} + \mathbf{b}),
+    \qquad \tilde{\mathbf{Z}} = \sigma(\hat{\mathbf{A}}\mathbf{P}\mathbf{X}
+    \mathbf{W} + \mathbf{b}) = \sigma(\hat{\mathbf{A}}\mathbf{P}
+    (\mathbf{X}\mathbf{W}) + \mathbf{b})
+
+so :math:`\mathbf{X}\mathbf{W}` is computed once and its rows permuted for
+the corrupted branch (forward and backward). Further:
+
+* :math:`\hat{\mathbf{A}}` is normalised once and cached as a CSR matrix
+  (with its transpose, shared when the graph is undirected); each
+  propagation is one sparse-dense product whose backward is the product
+  with :math:`\hat{\mathbf{A}}^\top`.
+* Sparse input features (bag-of-words, typically 1 % non-zero) are cached in
+  CSR form and :math:`\mathbf{X}\mathbf{W}` is a sparse product (backward
+  :math:`\mathbf{X}^\top \mathbf{G}` from a cached CSR transpose).
+
+It computes the same function as the plain path: for the same weights,
+inputs and permutation the loss and every gradient agree to float
+tolerance (tested in ``tests/models/test_dgi_fast.py``).
+"""
+from typing import Optional, Tuple
+
+import torch
+from torch import Tensor
+
+__all__ = ['FastGCNCache', 'fast_path_supported', 'fast_encode_pair']
+
+# Features sparser than this are multiplied as CSR (measured on Cora: 1.3 %
+# non-zero, CSR product 7 ms against 75 ms dense, forward + backward).
+SPARSE_FEATURE_DENSITY = 0.10
+
+
+class _SpMM(torch.autograd.Function):
+    r"""``A @ H`` for a constant CSR matrix ``A``; backward ``A^T @ G``."""
+    @staticmethod
+    def forward(ctx, a: Tensor, a_t: Tensor, h: Tensor) -> Tensor:
+        ctx.a_t = a_t
+        return a @ h
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        return None, None, ctx.a_t @ grad
+
+
+def _csr_pair(row: Tensor, col: Tensor, value: Tensor,
+              shape: Tuple[int, int]) -> Tuple[Tensor, Tensor]:
+    r"""CSR matrix and its transpose (the same object when symmetric)."""
+    a = torch.sparse_coo_tensor(torch.stack([row, col]), value, shape)
+    a = a.coalesce()
+    a_t = a.t().coalesce()
+    symmetric = (shape[0] == shape[1]
+                 and torch.equal(a.indices(), a_t.indices())
+                 and torch.equal(a.values(), a_t.values()))
+    a_csr = a.to_sparse_csr()
+    return a_csr, (a_csr if symmetric else a_t.to_sparse_csr())
+
+
+def _key(*tensors: Optional[Tensor]) -> tuple:
+    return tuple((t.data_ptr(), tuple(t.shape), t._version, t.device)
+                 if t is not None else None for t in tensors)
+
+
+class FastGCNCache:
+    r"""Per-graph constants of the fast path: the normalised adjacency and,
+    for sparse features, :math:`\mathbf{X}` in CSR form. Rebuilt only when
+    the input tensors change (new storage, shape or in-place version)."""
+    def __init__(self):
+        self.key = None
+        self.adj = self.adj_t = None
+        self.x = self.x_t = None
+
+    # The cache holds derived CSR tensors only: copies and pickles start empty
+    # (sparse CSR tensors cannot be deep-copied) and rebuild on first use.
+    def __deepcopy__(self, memo) -> 'FastGCNCache':
+        return FastGCNCache()
+
+    def __getstate__(self) -> dict:
+        return {}
+
+    def __setstate__(self, state: dict):
+        self.__init__()
+
+    def update(self, conv, x: Tensor, edge_index: Tensor,
+               edge_weight: Optional[Tensor]) -> 'FastGCNCache':
+        key = _key(x, edge_index, edge_weight) + (
+            conv.improved, conv.add_self_loops, conv.normalize)
+        if key == self.key:
+            return self
+        from torch_geometric.nn.conv.gcn_conv import gcn_norm
+        n = x.size(0)
+        if conv.normalize:
+            ei, ew = gcn_norm(edge_index, edge_weight, n, conv.improved,
+                              conv.add_self_loops, conv.flow, x.dtype)
+        else:
+            ei = edge_index
+            ew = (edge_weight if edge_weight is not None else
+                  torch.ones(edge_index.size(1), dtype=x.dtype,
+                             device=x.device))
+        # Messages flow source -> target: out[i] = sum_j A[i, j] h[j].
+        self.adj, self.adj_t = _csr_pair(ei[1], ei[0], ew.to(x.dtype), (n, n))
+        density = (x != 0).sum().item() / max(x.numel(), 1)
+        if density < SPARSE_FEATURE_DENSITY:
+            nz = x.nonzero().t()
+            self.x, self.x_t = _csr_pair(nz[0], nz[1], x[nz[0], nz[1]],
+                                         tuple(x.shape))
+        else:
+            self.x = self.x_t = None
+        self.key = key
+        return self
+
+    def propagate(self, h: Tensor) -> Tensor:
+        return _SpMM.apply(self.adj, self.adj_t, h)
+
+    def transform(self, x: Tensor, weight: Tensor) -> Tensor:
+        r""":math:`\mathbf{X}\mathbf{W}^\top` (sparse when cached)."""
+        if self.x is None:
+            return x @ weight.t()
+        return _SpMM.apply(self.x, self.x_t, weight.t())
+
+
+def fast_path_supported(model, inputs: tuple) -> bool:
+    r"""Whether :func:`fast_encode_pair` computes the same thing as the
+    plain path for this model and these encoder inputs."""
+    from torch_geometric.nn import GCNConv
+    from ..corruptions import FeatureShuffle
+    from ..nn.encoders import GCNEncoder
+    enc = model.encoder
+    if type(model.corruption) is not FeatureShuffle:
+        return False
+    if not isinstance(enc, GCNEncoder) or (enc.dropout > 0 and enc.training):
+        return False
+    if not all(type(c) is GCNConv and c.lin.bias is None for c in enc.convs):
+        return False
+    x = inputs[0]
+    return (len(inputs) in (2, 3) and isinstance(x, Tensor) and x.dim() == 2
+            and x.layout == torch.strided and x.is_floating_point()
+            and inputs[1].layout == torch.strided)
+
+
+def fast_encode_pair(model, cache: FastGCNCache,
+                     inputs: tuple) -> Tuple[Tensor, Tensor]:
+    r"""Embeddings of the input and of its feature-shuffled corruption,
+    :math:`(\mathbf{Z}, \tilde{\mathbf{Z}})`, drawing the permutation from
+    the model's :class:`~graphcl.corruptions.FeatureShuffle` exactly as the
+    plain path does."""
+    x, edge_index = inputs[0], inputs[1]
+    edge_weight = inputs[2] if len(inputs) > 2 else None
+    enc = model.encoder
+    cache.update(enc.convs[0], x, edge_index, edge_weight)
+    perm = model.corruption.permutation(x.size(0), x.device)
+
+    conv, act = enc.convs[0], enc.acts[0]
+    h = cache.transform(x, conv.lin.weight)
+    pos, neg = cache.propagate(h), cache.propagate(h[perm])
+    if conv.bias is not None:
+        pos, neg = pos + conv.bias, neg + conv.bias
+    pos, neg = act(pos), act(neg)
+    for conv, act in zip(enc.convs[1:], enc.acts[1:]):
+        pos = cache.propagate(pos @ conv.lin.weight.t())
+        neg = cache.propagate(neg @ conv.lin.weight.t())
+        if conv.bias is not None:
+            pos, neg = pos + conv.bias, neg + conv.bias
+        pos, neg = act(pos), act(neg)
+    return pos, neg
