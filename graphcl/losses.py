@@ -34,6 +34,10 @@ def _check_pos_neg(pos: Tensor, neg: Tensor, same_shape: bool = False):
     if same_shape and neg.shape != pos.shape:
         # JSD/DV treat positives and negatives as two separate samples.
         return
+    if neg.dim() == 1 and neg.numel() != pos.numel():
+        raise ValueError(f"'neg' of shape [N] must hold one score per "
+                         f"positive (N={pos.size(0)}), got {tuple(neg.shape)}"
+                         f"; for K negatives per positive give shape [N, K]")
     if neg.dim() == 2 and neg.size(0) != pos.size(0):
         raise ValueError(f"'neg' of shape [N, K] must have N={pos.size(0)} "
                          f"rows to match 'pos', got {tuple(neg.shape)}")

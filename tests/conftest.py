@@ -1,0 +1,119 @@
+r"""Fixtures shared by the whole test suite.
+
+``tests/data/conftest.py`` defines its own fixtures of the same names for the
+``graphcl.data`` tests (with a per-test cache and a network guard); pytest
+lets those override the ones here inside ``tests/data/``.
+"""
+import os
+from pathlib import Path
+from typing import Optional
+
+import pytest
+import torch
+from torch_geometric.data import Data
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_FALLBACK = REPO.parent / 'shared' / 'datasets'
+
+
+def find_shared_root() -> Optional[Path]:
+    r"""The offline data folder: ``$GRAPHCL_DATA``, else
+    ``<repo>/../shared/datasets``; :obj:`None` if neither holds Cora."""
+    env = os.environ.get('GRAPHCL_DATA')
+    for candidate in ([Path(env)] if env else []) + [SHARED_FALLBACK]:
+        if (candidate / 'Cora' / 'raw').is_dir():
+            return candidate.absolute()
+    return None
+
+
+@pytest.fixture(scope='session')
+def _shared_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp('shared-cache')
+
+
+@pytest.fixture
+def shared_root(monkeypatch, _shared_cache) -> Path:
+    r"""The offline data folder, processed in a cache shared by the
+    session's tests (never in place, never in ``~/.cache``); skips the test
+    when the folder is absent."""
+    root = find_shared_root()
+    if root is None:
+        pytest.skip('shared datasets not found: set GRAPHCL_DATA or provide '
+                    f'{SHARED_FALLBACK}')
+    monkeypatch.setenv('GRAPHCL_CACHE', str(_shared_cache))
+    return root
+
+
+def make_graph(num_nodes: int = 40, num_features: int = 6, num_classes: int = 2,
+               seed: int = 0) -> Data:
+    r"""A small labelled graph without split masks: a ring with chords,
+    non-negative features whose mean depends on the class."""
+    gen = torch.Generator().manual_seed(seed)
+    y = torch.arange(num_nodes) % num_classes
+    x = torch.rand(num_nodes, num_features, generator=gen)
+    x[:, 0] += 2.0 * y.float()
+    src = torch.arange(num_nodes)
+    dst = torch.cat([(src + 1) % num_nodes, (src + num_classes) % num_nodes])
+    src = torch.cat([src, src])
+    edge_index = torch.cat([torch.stack([src, dst]), torch.stack([dst, src])],
+                           dim=1)
+    return Data(x=x, edge_index=edge_index, y=y)
+
+
+@pytest.fixture
+def small_graph() -> Data:
+    r"""See :func:`make_graph`."""
+    return make_graph()
+
+
+@pytest.fixture
+def graph_factory():
+    r""":func:`make_graph` itself, for tests that need several graphs."""
+    return make_graph
+
+
+def _bad(**changes) -> Data:
+    data = make_graph()
+    for key, value in changes.items():
+        setattr(data, key, value)
+    return data
+
+
+def bad_graphs():
+    r"""Invalid variants of :func:`make_graph`: ``{case: (data, needle)}``,
+    each of which must be refused with a :class:`ValueError` before any
+    training; ``needle`` is a piece of the expected message."""
+    good = make_graph()
+    ei = good.edge_index
+    nan_x = good.x.clone()
+    nan_x[3, 1] = float('nan')
+    inf_x = good.x.clone()
+    inf_x[5, 0] = float('inf')
+    return {
+        'edge_index float': (_bad(edge_index=ei.float()), 'int64'),
+        'edge_index int32': (_bad(edge_index=ei.int()), 'int64'),
+        'edge_index [E, 2]': (_bad(edge_index=ei.t().contiguous()),
+                              '[2, num_edges]'),
+        'edge_index 3 rows': (_bad(edge_index=torch.zeros(3, 4,
+                                                          dtype=torch.long)),
+                              '[2, num_edges]'),
+        'edge_index too large': (_bad(edge_index=torch.tensor([[0, 1],
+                                                               [1, 40]])),
+                                 '[0, 40)'),
+        'edge_index negative': (_bad(edge_index=torch.tensor([[0, -1],
+                                                              [1, 2]])),
+                                '[0, 40)'),
+        'x NaN': (_bad(x=nan_x), 'NaN'),
+        'x inf': (_bad(x=inf_x), 'infinite'),
+        'x rows != num_nodes': (_bad(num_nodes=45), '45'),
+    }
+
+
+def pytest_generate_tests(metafunc):
+    r"""A test taking ``bad_case`` runs once per :func:`bad_graphs` case and
+    gets ``(case_name, data, needle)``."""
+    if 'bad_case' in metafunc.fixturenames:
+        cases = bad_graphs()
+        metafunc.parametrize('bad_case',
+                             [(k, d, n) for k, (d, n) in cases.items()],
+                             ids=list(cases))
