@@ -3,9 +3,10 @@ r"""Discriminators (critics): score (node embedding, summary) pairs.
 Called as ``disc(z, summary, batch=None)`` with node embeddings
 :math:`(N, D)` and a summary :math:`(D)` (one graph) or :math:`(B, D)` (one
 per graph of a batch, matched to nodes through :obj:`batch`); return one
-logit per node, :math:`(N)`. A summary :math:`(D, K)` given without
-:obj:`batch` scores every node against ``K`` summaries, :math:`(N, K)`, as
-PyG's :meth:`DeepGraphInfomax.discriminate` does.
+logit per node, :math:`(N)`. A summary :math:`(K, D)` given without
+:obj:`batch` scores every node against each of the ``K`` summaries,
+:math:`(N, K)`, as PyG's :meth:`DeepGraphInfomax.discriminate` does
+(:math:`\mathbf{Z}\mathbf{W}\mathbf{S}^{\top}` for the bilinear critic).
 """
 import math
 from typing import Optional
@@ -37,8 +38,8 @@ class Discriminator(Module):
             return (z * self.transform(summary)[batch]).sum(dim=-1)
         if summary.dim() == 1:
             return z @ self.transform(summary)
-        # [D, K] summaries (PyG's convention), one column per summary.
-        return z @ self.transform(summary.t()).t()
+        # [K, D] summaries (PyG's convention), one row per summary.
+        return z @ self.transform(summary).t()
 
 
 class BilinearDiscriminator(Discriminator):
