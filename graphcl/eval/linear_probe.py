@@ -118,7 +118,7 @@ def linear_probe(z: Tensor, y: Tensor, train_mask: Tensor, val_mask: Tensor,
         standardize (bool, optional): Scale each embedding dimension to
             zero mean and unit variance with statistics of the training
             nodes (conditions L-BFGS; a linear map, so the model class is
-            unchanged). (default: ``True``)
+            unchanged). (default: ``False``)
         metric (callable, optional): ``metric(y_true, y_pred) -> float``,
             e.g. an OGB evaluator; accuracy by default.
     """
