@@ -1,0 +1,126 @@
+import math
+
+import pytest
+import torch
+
+from graphcl.train import EarlyStopping, PretrainResult, pretrain
+
+
+class Scripted(torch.nn.Module):
+    r"""A model whose loss follows a script and whose single parameter is
+    set to the epoch number after each optimiser step, so the restored
+    state tells which epoch's state was kept."""
+    def __init__(self, losses):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros(1))
+        self.losses = list(losses)
+        self.calls = 0
+
+    def objective(self, *args):
+        value = self.losses[min(self.calls, len(self.losses) - 1)]
+        self.calls += 1
+        return (self.w * 0).sum() + value
+
+    def mark(self):  # on_step: parameter := number of steps taken
+        with torch.no_grad():
+            self.w.fill_(float(self.calls))
+
+
+def run(losses, epochs, patience, **kwargs):
+    model = Scripted(losses)
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    result = pretrain(model, model.objective, opt, epochs=epochs,
+                      patience=patience, on_step=model.mark, **kwargs)
+    return model, result
+
+
+def test_early_stopping_after_patience_and_restores_best():
+    losses = [5.0, 4.0, 3.0, 3.5, 3.0, 4.0, 1.0, 0.5]
+    model, result = run(losses, epochs=8, patience=3)
+    # Best at epoch 3; epochs 4, 5 (equal is not better), 6 do not improve.
+    assert result.epochs == 6
+    assert result.losses == losses[:6]
+    assert result.best_loss == 3.0 and result.best_epoch == 3
+    # The state kept is the one saved at the best epoch (after its step, as
+    # in the original DGI code), not the last one.
+    assert model.w.item() == 3.0
+    assert not model.training
+
+
+def test_patience_zero_runs_all_epochs():
+    losses = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    model, result = run(losses, epochs=6, patience=0)
+    assert result.epochs == 6 and result.losses == losses
+    assert result.best_epoch == 1 and model.w.item() == 1.0
+
+
+def test_restore_best_false_keeps_last_state():
+    model, result = run([1.0, 2.0, 3.0], epochs=3, patience=0,
+                        restore_best=False)
+    assert model.w.item() == 3.0 and result.best_epoch == 1
+
+
+def test_min_delta():
+    model = Scripted([])
+    stopper = EarlyStopping(model, patience=2, min_delta=0.1)
+    assert not stopper.step(1.0, 1)
+    assert not stopper.step(0.95, 2)  # not better by more than 0.1
+    assert stopper.step(0.92, 3)
+    assert stopper.best == 1.0 and stopper.best_epoch == 1
+
+
+def test_nan_loss_raises():
+    with pytest.raises(FloatingPointError, match='NaN at epoch 3'):
+        run([1.0, 0.5, float('nan'), 0.1], epochs=5, patience=0)
+
+
+def test_minibatch_batches():
+    model = Scripted([4.0, 2.0, 1.0, 1.0, 3.0, 3.0])
+    seen = []
+
+    def objective(batch):
+        seen.append(batch)
+        return model.objective()
+
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    result = pretrain(model, objective, opt, epochs=3, patience=0,
+                      batches=lambda: ['a', 'b'], on_step=model.mark)
+    assert seen == ['a', 'b'] * 3
+    assert result.losses == [3.0, 1.0, 3.0]  # mean over each epoch's batches
+    assert result.best_epoch == 2 and model.w.item() == 4.0  # 4 steps
+
+
+def test_empty_loader_raises():
+    model = Scripted([1.0])
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    with pytest.raises(ValueError, match='no batches'):
+        pretrain(model, lambda b: model.objective(), opt, epochs=2,
+                 batches=lambda: [])
+
+
+def test_really_minimises():
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 1)
+    x = torch.randn(32, 3)
+    y = x @ torch.tensor([[1.0], [-2.0], [0.5]]) + 0.3
+    opt = torch.optim.Adam(model.parameters(), lr=0.05)
+    result = pretrain(model, lambda: ((model(x) - y) ** 2).mean(), opt,
+                      epochs=50, patience=0)
+    assert isinstance(result, PretrainResult)
+    assert result.losses[-1] < 0.5 * result.losses[0]
+    assert result.seconds > 0
+    assert result.seconds_per_epoch == pytest.approx(result.seconds / 50)
+    assert math.isfinite(result.best_loss)
+
+
+@pytest.mark.parametrize('epochs', [0, -1, 2.5])
+def test_bad_epochs(epochs):
+    model = Scripted([1.0])
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    with pytest.raises(ValueError, match='epochs'):
+        pretrain(model, model.objective, opt, epochs=epochs)
+
+
+def test_bad_patience():
+    with pytest.raises(ValueError, match='patience'):
+        EarlyStopping(Scripted([]), patience=-1)
