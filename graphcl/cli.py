@@ -3,6 +3,9 @@ r"""The ``graphcl`` command.
 .. code-block:: bash
 
     graphcl train dgi --dataset Cora --seeds 10 --out runs/cora
+    graphcl train dgi --dataset ogbn-arxiv --batch-size 1024 --fanout 10,10,25
+    torchrun --nproc_per_node 2 -m graphcl.cli train dgi \
+        --dataset ogbn-arxiv --batch-size 1024 --distributed
     graphcl datasets
     graphcl adapters simclr --data digits
 """
@@ -35,10 +38,12 @@ def _add_train_parser(subparsers):
                    '(default: 20)')
     p.add_argument('--hidden', type=int, default=512,
                    help='embedding width (default: 512)')
-    p.add_argument('--layers', type=int, default=1,
-                   help='number of encoder layers (default: 1)')
-    p.add_argument('--encoder', default='gcn',
-                   help='gcn, sage, gat or gin (default: gcn)')
+    p.add_argument('--layers', type=int, default=None,
+                   help='number of encoder layers (default: 1; with '
+                   '--batch-size, one per fan-out)')
+    p.add_argument('--encoder', default=None,
+                   help='gcn, sage, gat or gin (default: gcn; with '
+                   '--batch-size, sage)')
     p.add_argument('--corruption', default='shuffle',
                    help="corruption name(s), comma-separated "
                    "(default: shuffle)")
@@ -53,18 +58,56 @@ def _add_train_parser(subparsers):
     p.add_argument('--out', default=None,
                    help='write metrics.json, embeddings.pt, encoder.pt here')
     p.add_argument('--quiet', action='store_true', help='no progress bar')
+    g = p.add_argument_group(
+        'mini-batch and multi-process training (large graphs)')
+    g.add_argument('--batch-size', type=int, default=None,
+                   help='train on mini-batches of this many seed nodes with '
+                   'sampled neighbourhoods and embed by layer-wise inference '
+                   '(default: full batch)')
+    g.add_argument('--fanout', default=None,
+                   help='neighbours sampled per hop, one per layer, e.g. '
+                   '10,10,25 (-1: all); needs --batch-size (default: '
+                   '10,10,25, or 10 per --layers)')
+    g.add_argument('--num-workers', type=int, default=0,
+                   help='DataLoader worker processes for sampling '
+                   '(default: 0)')
+    g.add_argument('--inference-batch-size', type=int, default=4096,
+                   help='nodes per chunk of the layer-wise inference '
+                   '(default: 4096)')
+    g.add_argument('--distributed', action='store_true',
+                   help='DistributedDataParallel over the processes started '
+                   'by torchrun (gloo on CPU, nccl on CUDA); implied under '
+                   'torchrun with several processes')
+    g.add_argument('--nproc', type=int, default=None,
+                   help='expected processes per machine; must match '
+                   "torchrun's --nproc_per_node (graphcl does not spawn "
+                   'processes itself)')
     p.set_defaults(func=_run_train)
 
 
 def _run_train(args) -> int:
+    from .distributed import cleanup_distributed
     from .experiment import run_experiment
-    metrics = run_experiment(
-        args.method, args.dataset, seeds=args.seeds, epochs=args.epochs,
-        patience=args.patience, lr=args.lr, weight_decay=args.weight_decay,
-        device=args.device, root=args.root, out=args.out,
-        normalize_features=not args.no_normalize, progress=not args.quiet,
-        hidden=args.hidden, layers=args.layers, encoder=args.encoder,
-        corruption=args.corruption, loss=args.loss)
+    options = dict(hidden=args.hidden, corruption=args.corruption,
+                   loss=args.loss)
+    for key in ('layers', 'encoder'):  # unset: the method's/mode's default
+        if getattr(args, key) is not None:
+            options[key] = getattr(args, key)
+    try:
+        metrics = run_experiment(
+            args.method, args.dataset, seeds=args.seeds, epochs=args.epochs,
+            patience=args.patience, lr=args.lr,
+            weight_decay=args.weight_decay, device=args.device,
+            root=args.root, out=args.out,
+            normalize_features=not args.no_normalize,
+            progress=not args.quiet, batch_size=args.batch_size,
+            fanout=args.fanout, num_workers=args.num_workers,
+            distributed=args.distributed, nproc=args.nproc,
+            inference_batch_size=args.inference_batch_size, **options)
+    finally:
+        cleanup_distributed()
+    if metrics is None:  # not rank 0 of a distributed run
+        return 0
     n = len(metrics['seeds'])
     print(f"{metrics['method']} on {metrics['dataset']}: test accuracy "
           f"{metrics['test_acc_mean']:.2f} ± {metrics['test_acc_std']:.2f} "

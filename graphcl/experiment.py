@@ -13,7 +13,12 @@ import torch
 from .models import build_method, method_defaults
 from .train import pretrain
 
-__all__ = ['run_experiment', 'peak_rss_mb', 'METRIC_KEYS']
+__all__ = ['run_experiment', 'peak_rss_mb', 'METRIC_KEYS',
+           'MINIBATCH_FANOUT']
+
+#: Fan-outs of ``--batch-size`` runs without ``--fanout``/``--layers``: the
+#: three-layer GraphSAGE setup of DGI's large-graph experiments.
+MINIBATCH_FANOUT = (10, 10, 25)
 
 METRIC_KEYS = ('method', 'dataset', 'seeds', 'epochs', 'seconds_per_epoch',
                'pretrain_seconds', 'probe_seconds', 'val_acc_mean',
@@ -56,14 +61,84 @@ def _say(msg: str, verbose: bool):
         print(msg, file=sys.stderr, flush=True)
 
 
+def _minibatch_options(method_options: Dict[str, Any],
+                       fanout: Optional[Sequence[int]]):
+    # Mini-batch defaults: GraphSAGE with one layer per fan-out.
+    from .sampling import parse_fanout
+    options = dict(method_options)
+    options.setdefault('encoder', 'sage')
+    layers = options.get('layers')
+    if fanout is None:
+        fanout = list(MINIBATCH_FANOUT) if layers is None else [10] * layers
+    fanout = parse_fanout(fanout)
+    if layers is None:
+        options['layers'] = layers = len(fanout)
+    if layers != len(fanout):
+        raise ValueError(
+            f"--fanout {','.join(map(str, fanout))} gives {len(fanout)} "
+            f"hop(s) but the encoder has {layers} layer(s); give one fan-out "
+            f"per layer (e.g. --fanout {','.join(['10'] * layers)}) or "
+            f"--layers {len(fanout)}")
+    return options, fanout
+
+
+def _pretrain_minibatch(model, data, optimizer, *, fanout, batch_size,
+                        num_workers, inference_batch_size, env, seed,
+                        epochs, patience, desc):
+    # Neighbour-sampled DGI (optionally DDP); returns the training result
+    # and a function computing the full-graph embeddings.
+    from .distributed import all_reduce_mean, split_nodes
+    from .models.dgi import DeepGraphInfomax
+    from .models.dgi_minibatch import MiniBatchDGI
+    from .sampling import make_neighbor_sampler, neighbor_loader
+    if not isinstance(model, DeepGraphInfomax):
+        raise ValueError(f"Mini-batch training (--batch-size) needs a "
+                         f"DeepGraphInfomax-style method, got "
+                         f"{type(model).__name__}")
+    mb = MiniBatchDGI(model, inference_batch_size=inference_batch_size)
+    sampler = make_neighbor_sampler(data, fanout)
+    train_model = mb
+    if env.distributed:
+        from torch.nn.parallel import DistributedDataParallel
+        train_model = DistributedDataParallel(
+            mb, device_ids=[env.device.index] if env.device.type == 'cuda'
+            else None)
+    all_nodes = torch.arange(data.num_nodes)
+    epoch = 0
+
+    def batches():
+        nonlocal epoch
+        epoch += 1
+        nodes = all_nodes
+        if env.distributed:  # same count per rank, reshuffled per epoch
+            nodes = split_nodes(all_nodes, env.rank, env.world_size,
+                                seed=seed * 100003 + epoch)
+        return neighbor_loader(data, batch_size=batch_size,
+                               input_nodes=nodes, sampler=sampler,
+                               shuffle=not env.distributed,
+                               num_workers=num_workers)
+
+    dev = env.device
+    result = pretrain(mb, lambda batch: train_model(batch.to(dev)),
+                      optimizer, epochs=epochs, patience=patience,
+                      batches=batches, progress=desc,
+                      sync_loss=all_reduce_mean if env.distributed else None)
+    csc = getattr(sampler, 'csc', None)
+    return result, lambda: mb.embed(data, csc=csc)
+
+
 def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
                    seeds: Union[int, Sequence[int]] = 1, epochs: int = 1000,
                    patience: int = 20, lr: float = 1e-3,
                    weight_decay: float = 0.0, device: str = 'cpu',
                    root: Optional[str] = None, out: Optional[str] = None,
                    normalize_features: bool = True, progress: bool = True,
-                   verbose: bool = True,
-                   **method_options: Any) -> Dict[str, Any]:
+                   verbose: bool = True, batch_size: Optional[int] = None,
+                   fanout: Optional[Union[str, Sequence[int]]] = None,
+                   num_workers: int = 0, distributed: bool = False,
+                   nproc: Optional[int] = None,
+                   inference_batch_size: int = 4096,
+                   **method_options: Any) -> Optional[Dict[str, Any]]:
     r"""Pretrains :obj:`method` on :obj:`dataset` once per seed, evaluates
     each run with :func:`graphcl.eval.linear_probe` and returns the metrics
     (keys :data:`METRIC_KEYS`; accuracies in percent, mean ± std across
@@ -84,6 +159,25 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
             (first seed) and ``encoder.pt`` (first seed).
         normalize_features (bool): Row-normalise features first, as DGI
             does. (default: ``True``)
+        batch_size (int, optional): Train on mini-batches of this many seed
+            nodes with sampled neighbourhoods
+            (:class:`~graphcl.models.dgi_minibatch.MiniBatchDGI`) and embed
+            by layer-wise inference; full batch when :obj:`None`. In
+            mini-batch mode the encoder defaults to ``'sage'`` with one
+            layer per fan-out.
+        fanout (str or list of int, optional): Neighbours sampled per hop,
+            one per encoder layer (default: :data:`MINIBATCH_FANOUT`, or
+            10 per layer when ``layers`` is given).
+        num_workers (int): DataLoader workers for sampling. (default: ``0``)
+        distributed (bool): Join the ``torchrun`` process group and train
+            with DistributedDataParallel (seed nodes split across ranks;
+            rank 0 alone evaluates, writes outputs and returns metrics, the
+            other ranks return :obj:`None`). Implied under ``torchrun``
+            with more than one process. (default: :obj:`False`)
+        nproc (int, optional): Expected processes per machine; checked
+            against ``torchrun``'s environment.
+        inference_batch_size (int): Nodes per chunk of the layer-wise
+            inference. (default: ``4096``)
         **method_options: Options of the method (see
             :func:`graphcl.models.method_defaults`).
     """
@@ -103,7 +197,39 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
     if patience < 0:
         raise ValueError(f"'patience' must be >= 0, got {patience}")
     dev = _resolve_device(device)
-    if out is not None:
+    from .distributed import DistEnv, check_nproc, in_torchrun
+    check_nproc(nproc)
+    minibatch = batch_size is not None
+    if not minibatch:
+        for name, value, default in (('--fanout', fanout, None),
+                                     ('--num-workers', num_workers, 0)):
+            if value != default:
+                raise ValueError(f"{name} applies to mini-batch training "
+                                 f"only; add --batch-size N")
+    if in_torchrun() and int(os.environ['WORLD_SIZE']) > 1:
+        distributed = True
+    if (distributed or (nproc or 1) > 1) and not minibatch:
+        raise ValueError("Distributed training runs on sampled mini-batches;"
+                         " add --batch-size N (and --fanout)")
+    env = DistEnv(device=dev)
+    if minibatch:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) \
+                or batch_size < 1:
+            raise ValueError(f"--batch-size must be a positive integer "
+                             f"(seed nodes per mini-batch), got "
+                             f"{batch_size!r}")
+        if isinstance(num_workers, bool) or not isinstance(
+                num_workers, int) or num_workers < 0:
+            raise ValueError(f"--num-workers must be an integer >= 0, got "
+                             f"{num_workers!r}")
+        method_options, fanout = _minibatch_options(method_options, fanout)
+        if distributed:
+            from .distributed import init_distributed
+            env = init_distributed(dev)
+            dev = env.device
+    verbose = verbose and env.is_main
+    progress = progress and env.is_main
+    if out is not None and env.is_main:
         Path(out).mkdir(parents=True, exist_ok=True)
 
     config = dict(method=method, dataset=str(dataset), seeds=seed_list,
@@ -112,6 +238,11 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
                   normalize_features=normalize_features,
                   **{**defaults, **method_options})
     config.pop('seed', None)
+    if minibatch:
+        config.update(batch_size=batch_size, fanout=fanout,
+                      num_workers=num_workers,
+                      inference_batch_size=inference_batch_size,
+                      world_size=env.world_size)
 
     runs: List[Dict[str, Any]] = []
     name = None
@@ -125,7 +256,8 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
                  f"{getattr(data, 'split', 'given masks')}", verbose)
         if normalize_features:
             data.x = _row_normalize(data.x.float())
-        data = data.to(dev)
+        if not minibatch:  # mini-batch: the graph stays on the CPU
+            data = data.to(dev)
 
         torch.manual_seed(seed)
         options = {**method_options, 'seed': seed}
@@ -133,11 +265,22 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
         optimizer = torch.optim.Adam(model.parameters(), lr=lr,
                                      weight_decay=weight_decay)
         desc = f'{method} {name} seed {seed}' if progress else False
-        result = pretrain(model, lambda: model.objective(data), optimizer,
-                          epochs=epochs, patience=patience, progress=desc)
+        if minibatch:
+            result, embed = _pretrain_minibatch(
+                model, data, optimizer, fanout=fanout,
+                batch_size=batch_size, num_workers=num_workers,
+                inference_batch_size=inference_batch_size, env=env,
+                seed=seed, epochs=epochs, patience=patience, desc=desc)
+            if not env.is_main:  # rank 0 alone evaluates and writes
+                continue
+        else:
+            result = pretrain(model, lambda: model.objective(data),
+                              optimizer, epochs=epochs, patience=patience,
+                              progress=desc)
+            embed = lambda: model.embed(data)  # noqa: E731
 
         t0 = time.perf_counter()
-        z = model.embed(data)
+        z = embed()
         metric = None
         if getattr(data, 'ogb_name', None):
             from .data import ogb_node_metric
@@ -158,6 +301,8 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
             torch.save(z.cpu(), Path(out) / 'embeddings.pt')
             torch.save(model.encoder.state_dict(), Path(out) / 'encoder.pt')
 
+    if not env.is_main:
+        return None
     test_accs = [r['test_acc'] for r in runs]
     mean, std = _mean_std(test_accs)
     metrics = dict(

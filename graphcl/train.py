@@ -73,7 +73,9 @@ def pretrain(model: Module, objective: Callable[..., Tensor],
              patience: int = 20,
              batches: Optional[Callable[[], Iterable]] = None,
              restore_best: bool = True, progress: Union[bool, str] = False,
-             on_step: Optional[Callable[[], None]] = None) -> PretrainResult:
+             on_step: Optional[Callable[[], None]] = None,
+             sync_loss: Optional[Callable[[float], float]] = None
+             ) -> PretrainResult:
     r"""Minimises :obj:`objective` for at most :obj:`epochs` epochs.
 
     Args:
@@ -93,6 +95,10 @@ def pretrain(model: Module, objective: Callable[..., Tensor],
             as its description). (default: ``False``)
         on_step (callable, optional): Called after every optimiser step
             (e.g. gradient clipping is done before; hooks for DDP).
+        sync_loss (callable, optional): Maps each epoch's loss to the value
+            recorded and used for early stopping; with several processes
+            pass :func:`graphcl.distributed.all_reduce_mean` so that all
+            ranks see the same loss and stop at the same epoch.
     """
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"'epochs' must be a positive integer, got {epochs}")
@@ -126,6 +132,8 @@ def pretrain(model: Module, objective: Callable[..., Tensor],
             if count == 0:
                 raise ValueError("The mini-batch loader yielded no batches")
             loss = total / count
+        if sync_loss is not None:
+            loss = sync_loss(loss)
         if loss != loss:  # NaN
             raise FloatingPointError(
                 f"The loss became NaN at epoch {epoch}; lower the learning "
