@@ -1,0 +1,125 @@
+import json
+
+import pytest
+import torch
+
+from graphcl.cli import main
+
+EXPECTED_KEYS = {'method', 'dataset', 'seeds', 'epochs', 'seconds_per_epoch',
+                 'pretrain_seconds', 'probe_seconds', 'val_acc_mean',
+                 'test_acc', 'test_acc_mean', 'test_acc_std', 'peak_rss_mb',
+                 'config'}
+
+
+@pytest.fixture
+def graph_file(small_graph, tmp_path):
+    path = tmp_path / 'small.pt'
+    torch.save(small_graph, path)
+    return path
+
+
+def test_train(graph_file, tmp_path, capsys):
+    out = tmp_path / 'out'
+    code = main(['train', 'dgi', '--dataset', str(graph_file), '--epochs',
+                 '5', '--seeds', '2', '--hidden', '16', '--out', str(out),
+                 '--quiet'])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert 'dgi on small: test accuracy' in captured.out
+    assert 'over 2 seeds' in captured.out
+    with open(out / 'metrics.json') as f:
+        metrics = json.load(f)
+    assert set(metrics) == EXPECTED_KEYS
+    assert metrics['seeds'] == [0, 1] and len(metrics['test_acc']) == 2
+    assert metrics['config']['hidden'] == 16
+    assert metrics['config']['epochs'] == 5
+    z = torch.load(out / 'embeddings.pt', weights_only=True)
+    assert z.shape == (40, 16)
+    state = torch.load(out / 'encoder.pt', weights_only=True)
+    assert all(torch.is_tensor(v) for v in state.values())
+
+
+def run_bad(argv, capsys):
+    code = main(argv)
+    captured = capsys.readouterr()
+    assert code == 2
+    assert 'graphcl: error: ' in captured.err
+    return captured.err
+
+
+def test_bad_data_file(bad_case, tmp_path, capsys):
+    case, data, needle = bad_case
+    path = tmp_path / 'bad.pt'
+    torch.save(data, path)
+    err = run_bad(['train', 'dgi', '--dataset', str(path), '--epochs', '2',
+                   '--quiet'], capsys)
+    assert needle in err
+
+
+@pytest.mark.parametrize('args,needle', [
+    (['--dataset', 'Coraa'], "Unknown dataset 'Coraa'"),
+    (['--corruption', 'scramble'], "Unknown corruption 'scramble'"),
+    (['--encoder', 'mlp'], "Unknown encoder 'mlp'"),
+    (['--loss', 'hinge'], "Unknown loss 'hinge'"),
+    (['--epochs', '0'], 'epochs'),
+    (['--seeds', '0'], 'seeds'),
+])
+def test_bad_options(graph_file, args, needle, capsys):
+    argv = ['train', 'dgi', '--dataset', str(graph_file), '--epochs', '2',
+            '--quiet'] + args
+    assert needle in run_bad(argv, capsys)
+
+
+def test_unknown_method(graph_file, capsys):
+    err = run_bad(['train', 'grace9', '--dataset', str(graph_file),
+                   '--quiet'], capsys)
+    assert "Unknown method 'grace9'" in err
+
+
+def test_file_without_labels(small_graph, tmp_path, capsys):
+    del small_graph.y
+    path = tmp_path / 'unlabelled.pt'
+    torch.save(small_graph, path)
+    err = run_bad(['train', 'dgi', '--dataset', str(path), '--quiet'],
+                  capsys)
+    assert 'labels' in err
+
+
+def test_missing_file(tmp_path, capsys):
+    err = run_bad(['train', 'dgi', '--dataset', str(tmp_path / 'x.pt'),
+                   '--quiet'], capsys)
+    assert 'does not exist' in err
+
+
+def test_not_a_graph_file(tmp_path, capsys):
+    path = tmp_path / 'tensor.pt'
+    torch.save(torch.zeros(3), path)
+    err = run_bad(['train', 'dgi', '--dataset', str(path), '--quiet'],
+                  capsys)
+    assert 'torch_geometric.data.Data' in err
+
+
+def test_argparse_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(['train', 'dgi'])  # --dataset is required
+    assert e.value.code == 2
+    assert '--dataset' in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        main(['train', 'dgi', '--dataset', 'Cora', '--epochs', 'many'])
+    assert e.value.code == 2
+
+
+def test_datasets_lists_cora(capsys):
+    assert main(['datasets']) == 0
+    out = capsys.readouterr().out
+    assert 'Cora' in out and 'CiteSeer' in out
+
+
+def test_help_lists_options(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(['train', '--help'])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    for option in ('--dataset', '--seeds', '--epochs', '--patience',
+                   '--hidden', '--corruption', '--loss', '--out', '--quiet'):
+        assert option in out

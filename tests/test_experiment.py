@@ -1,0 +1,149 @@
+import json
+import math
+
+import pytest
+import torch
+
+from graphcl.experiment import METRIC_KEYS, run_experiment
+from graphcl.nn import GCNEncoder
+
+EXPECTED_KEYS = {'method', 'dataset', 'seeds', 'epochs', 'seconds_per_epoch',
+                 'pretrain_seconds', 'probe_seconds', 'val_acc_mean',
+                 'test_acc', 'test_acc_mean', 'test_acc_std', 'peak_rss_mb',
+                 'config'}
+QUIET = dict(progress=False, verbose=False)
+
+
+def check_metrics(metrics, num_seeds, epochs):
+    assert set(metrics) == EXPECTED_KEYS == set(METRIC_KEYS)
+    assert metrics['method'] == 'dgi'
+    assert isinstance(metrics['dataset'], str)
+    assert metrics['seeds'] == list(range(num_seeds))
+    assert len(metrics['epochs']) == num_seeds
+    assert all(1 <= e <= epochs for e in metrics['epochs'])
+    assert len(metrics['test_acc']) == num_seeds
+    assert all(0.0 <= a <= 100.0 for a in metrics['test_acc'])
+    accs = metrics['test_acc']
+    mean = sum(accs) / len(accs)
+    assert metrics['test_acc_mean'] == pytest.approx(mean)
+    std = math.sqrt(sum((a - mean) ** 2 for a in accs) / len(accs))
+    assert metrics['test_acc_std'] == pytest.approx(std)
+    assert 0.0 <= metrics['val_acc_mean'] <= 100.0
+    for key in ('seconds_per_epoch', 'pretrain_seconds', 'probe_seconds',
+                'peak_rss_mb'):
+        assert isinstance(metrics[key], float) and metrics[key] > 0, key
+    assert metrics['config']['epochs'] == epochs
+    assert metrics['config']['seeds'] == list(range(num_seeds))
+
+
+def test_run_experiment_writes_everything(small_graph, tmp_path):
+    x_before = small_graph.x.clone()
+    out = tmp_path / 'run'
+    metrics = run_experiment('dgi', small_graph, seeds=2, epochs=5,
+                             hidden=16, out=str(out), **QUIET)
+    check_metrics(metrics, 2, 5)
+    assert metrics['config']['hidden'] == 16
+    assert torch.equal(small_graph.x, x_before)  # the input is not modified
+
+    with open(out / 'metrics.json') as f:
+        saved = json.load(f)
+    assert saved == json.loads(json.dumps(metrics))
+
+    z = torch.load(out / 'embeddings.pt', weights_only=True)
+    assert z.shape == (small_graph.num_nodes, 16)
+    assert torch.isfinite(z).all()
+    state = torch.load(out / 'encoder.pt', weights_only=True)
+    encoder = GCNEncoder(small_graph.num_features, 16)
+    encoder.load_state_dict(state)  # strict: same architecture
+
+
+def test_same_seed_same_result(small_graph):
+    a = run_experiment('dgi', small_graph, seeds=[3], epochs=3, hidden=8,
+                       **QUIET)
+    b = run_experiment('dgi', small_graph, seeds=[3], epochs=3, hidden=8,
+                       **QUIET)
+    assert a['test_acc'] == b['test_acc'] and a['seeds'] == [3]
+
+
+def test_networkx_graph(graph_factory):
+    import networkx as nx
+    data = graph_factory(num_nodes=30)
+    G = nx.Graph()
+    for i in range(data.num_nodes):
+        G.add_node(i, x=data.x[i].tolist(), y=int(data.y[i]))
+    G.add_edges_from(data.edge_index.t().tolist())
+    metrics = run_experiment('dgi', G, epochs=2, hidden=8, **QUIET)
+    assert set(metrics) == EXPECTED_KEYS
+    assert metrics['dataset'] == 'networkx'
+
+
+def test_saved_file(small_graph, tmp_path):
+    path = tmp_path / 'ring.pt'
+    torch.save(small_graph, path)
+    metrics = run_experiment('dgi', str(path), epochs=2, hidden=8, **QUIET)
+    assert metrics['dataset'] == 'ring'
+
+
+def test_bad_data(bad_case):
+    case, data, needle = bad_case
+    with pytest.raises(ValueError, match='Invalid node data') as e:
+        run_experiment('dgi', data, epochs=2, hidden=8, **QUIET)
+    assert needle in str(e.value)
+
+
+@pytest.mark.parametrize('kwargs,match', [
+    (dict(method='graphmae9'), "Unknown method 'graphmae9'"),
+    (dict(dataset='Coraa'), "Unknown dataset 'Coraa'"),
+    (dict(corruption='scramble'), "Unknown corruption 'scramble'"),
+    (dict(encoder='mlp'), "Unknown encoder 'mlp'"),
+    (dict(loss='hinge'), "Unknown loss 'hinge'"),
+    (dict(hiden=8), r"Unknown option\(s\) \['hiden'\]"),
+    (dict(epochs=0), 'epochs'),
+    (dict(seeds=[]), 'seeds'),
+    (dict(patience=-1), 'patience'),
+])
+def test_bad_options(small_graph, kwargs, match, monkeypatch):
+    # Refused before any training starts.
+    import graphcl.experiment as experiment
+
+    def no_training(*args, **kw):
+        raise AssertionError('training started')
+
+    monkeypatch.setattr(experiment, 'pretrain', no_training)
+    args = dict(method='dgi', dataset=small_graph, epochs=2, hidden=8)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        run_experiment(args.pop('method'), args.pop('dataset'), **args,
+                       **QUIET)
+
+
+def test_bad_data_refused_before_training(small_graph, monkeypatch):
+    import graphcl.experiment as experiment
+
+    def no_training(*args, **kw):
+        raise AssertionError('training started')
+
+    monkeypatch.setattr(experiment, 'pretrain', no_training)
+    small_graph.x[0, 0] = float('nan')
+    with pytest.raises(ValueError, match='NaN'):
+        run_experiment('dgi', small_graph, epochs=2, hidden=8, **QUIET)
+
+
+def test_file_without_labels(small_graph, tmp_path):
+    del small_graph.y
+    path = tmp_path / 'unlabelled.pt'
+    torch.save(small_graph, path)
+    with pytest.raises(ValueError, match='labels'):
+        run_experiment('dgi', str(path), epochs=2, hidden=8, **QUIET)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match='does not exist'):
+        run_experiment('dgi', str(tmp_path / 'nope.pt'), epochs=2, **QUIET)
+
+
+def test_cuda_unavailable(small_graph):
+    if torch.cuda.is_available():
+        pytest.skip('CUDA is available here')
+    with pytest.raises(ValueError, match='CUDA'):
+        run_experiment('dgi', small_graph, device='cuda', epochs=2, **QUIET)
