@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 import torch
 
 from .models import build_method, method_defaults
+from .perf import make_adam, tune_cpu_allocator
 from .train import pretrain
 
 __all__ = ['run_experiment', 'peak_rss_mb', 'METRIC_KEYS',
@@ -197,6 +198,8 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
     if patience < 0:
         raise ValueError(f"'patience' must be >= 0, got {patience}")
     dev = _resolve_device(device)
+    if dev.type == 'cpu':
+        tune_cpu_allocator()
     from .distributed import DistEnv, check_nproc, in_torchrun
     check_nproc(nproc)
     minibatch = batch_size is not None
@@ -262,8 +265,8 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
         torch.manual_seed(seed)
         options = {**method_options, 'seed': seed}
         model = build_method(method, data.num_features, **options).to(dev)
-        optimizer = torch.optim.Adam(model.parameters(), lr=lr,
-                                     weight_decay=weight_decay)
+        optimizer = make_adam(model.parameters(), lr=lr,
+                              weight_decay=weight_decay)
         desc = f'{method} {name} seed {seed}' if progress else False
         if minibatch:
             result, embed = _pretrain_minibatch(

@@ -8,7 +8,8 @@ from torch.nn import Module
 
 from ..losses import JSDLoss
 from ..nn.discriminators import BilinearDiscriminator, Discriminator
-from .dgi_fast import FastGCNCache, fast_encode_pair, fast_path_supported
+from .dgi_fast import (FastGCNCache, _key, fast_encode_pair,
+                       fast_path_supported)
 
 __all__ = ['DeepGraphInfomax']
 
@@ -90,6 +91,7 @@ class DeepGraphInfomax(Module):
         self.fast = fast
         self._fast_cache = FastGCNCache()
         self._checked = False
+        self._validated = None
         self.reset_parameters()
 
     @property
@@ -116,9 +118,25 @@ class DeepGraphInfomax(Module):
                 f"{z.size(-1)})")
         self._checked = True
 
+    def _validate(self, data) -> None:
+        # Checked once per input (O(N F + E)); later calls compare a key.
+        key = _key(data.x, data.edge_index) + (data.num_nodes, )
+        if key != self._validated:
+            from ..data.checks import check_node_data
+            check_node_data(data)
+            self._validated = key
+
     def forward(self, *args, **kwargs) -> Tuple[Tensor, Tensor, Tensor]:
         r"""Returns the embeddings of the input, of its corruption, and the
-        summary of the input's embeddings."""
+        summary of the input's embeddings. Inputs ``(x, edge_index, ...)``
+        are validated (dtype, shape, index range, finite features) the
+        first time they are seen."""
+        if (len(args) >= 2 and isinstance(args[0], Tensor)
+                and isinstance(args[1], Tensor)
+                and args[0].layout == torch.strided
+                and args[1].layout == torch.strided):
+            from torch_geometric.data import Data
+            self._validate(Data(x=args[0], edge_index=args[1]))
         pos_z = self.encoder(*args, **kwargs)
         if not self._checked:
             self._check_width(pos_z)
@@ -176,6 +194,7 @@ class DeepGraphInfomax(Module):
         through the fast path of :mod:`graphcl.models.dgi_fast` where it
         applies (same loss and gradients as :meth:`forward` +
         :meth:`loss`)."""
+        self._validate(data)
         inputs = self.encoder_inputs(data)
         if self.fast and fast_path_supported(self, inputs):
             pos_z, neg_z = fast_encode_pair(self, self._fast_cache, inputs)

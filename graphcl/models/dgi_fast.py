@@ -50,6 +50,22 @@ class _SpMM(torch.autograd.Function):
         return None, None, ctx.a_t @ grad
 
 
+class _Permute(torch.autograd.Function):
+    r"""``h[perm]`` whose backward gathers with the inverse permutation
+    (``g[inv]``) instead of scattering with accumulation."""
+    @staticmethod
+    def forward(ctx, h: Tensor, perm: Tensor) -> Tensor:
+        ctx.perm = perm
+        return h.index_select(0, perm)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        perm = ctx.perm
+        inv = torch.empty_like(perm)
+        inv[perm] = torch.arange(perm.numel(), device=perm.device)
+        return grad.index_select(0, inv), None
+
+
 def _csr_pair(row: Tensor, col: Tensor, value: Tensor,
               shape: Tuple[int, int]) -> Tuple[Tensor, Tensor]:
     r"""CSR matrix and its transpose (the same object when symmetric)."""
@@ -159,7 +175,8 @@ def fast_encode_pair(model, cache: FastGCNCache,
 
     conv, act = enc.convs[0], enc.acts[0]
     h = cache.transform(x, conv.lin.weight)
-    pos, neg = cache.propagate(h), cache.propagate(h[perm])
+    pos = cache.propagate(h)
+    neg = cache.propagate(_Permute.apply(h, perm))
     if conv.bias is not None:
         pos, neg = pos + conv.bias, neg + conv.bias
     pos, neg = act(pos), act(neg)

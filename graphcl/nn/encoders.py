@@ -13,6 +13,8 @@ from torch.nn import Module, ModuleList
 from torch_geometric.nn import GATConv, GCNConv, GINConv, SAGEConv
 from torch_geometric.nn.resolver import activation_resolver
 
+from .activations import PReLU
+
 __all__ = ['GNNEncoder', 'GCNEncoder', 'SAGEEncoder', 'GATEncoder',
            'GINEncoder', 'ENCODERS', 'get_encoder']
 
@@ -23,7 +25,7 @@ def make_activation(act: Union[str, Callable, None], channels: int) -> Module:
     if act is None:
         return torch.nn.Identity()
     if isinstance(act, str) and act.lower() == 'prelu':
-        return torch.nn.PReLU(channels)
+        return PReLU(channels)
     if isinstance(act, Module):
         return act
     return activation_resolver(act)
