@@ -29,8 +29,15 @@ def _check_x(data: Data, problems: List[str]) -> None:
         problems.append(f"data.x must be floating point, got {x.dtype}; "
                         f"convert it with data.x = data.x.float()")
         return
-    bad = ~torch.isfinite(x)
-    if bool(bad.any()):
+    if x.layout != torch.strided:  # sparse features: check stored values
+        values = x.coalesce().values() if x.is_sparse else x.values()
+        if not bool(torch.isfinite(values).all()):
+            problems.append("data.x (sparse) stores NaN or infinite values; "
+                            "impute or drop them")
+        bad = None
+    else:
+        bad = ~torch.isfinite(x)
+    if bad is not None and bool(bad.any()):
         rows = bad.any(dim=1).nonzero().view(-1)
         problems.append(
             f"data.x holds {int(torch.isnan(x).sum())} NaN and "

@@ -18,8 +18,9 @@ the corrupted branch (forward and backward). Further:
   (with its transpose, shared when the graph is undirected); each
   propagation is one sparse-dense product whose backward is the product
   with :math:`\hat{\mathbf{A}}^\top`.
-* Sparse input features (bag-of-words, typically 1 % non-zero) are cached in
-  CSR form and :math:`\mathbf{X}\mathbf{W}` is a sparse product (backward
+* Sparse input features (bag-of-words, typically 1 % non-zero, or given as
+  a ``torch.sparse_coo``/``sparse_csr`` tensor, which only the fast path
+  accepts) are cached in CSR form and :math:`\mathbf{X}\mathbf{W}` is a sparse product (backward
   :math:`\mathbf{X}^\top \mathbf{G}` from a cached CSR transpose).
 
 It computes the same function as the plain path: for the same weights,
@@ -80,8 +81,13 @@ def _csr_pair(row: Tensor, col: Tensor, value: Tensor,
 
 
 def _key(*tensors: Optional[Tensor]) -> tuple:
-    return tuple((t.data_ptr(), tuple(t.shape), t._version, t.device)
-                 if t is not None else None for t in tensors)
+    def one(t):
+        if t is None:
+            return None
+        if t.layout != torch.strided:  # sparse tensors expose no data_ptr
+            return (id(t), tuple(t.shape), t._version, t.device)
+        return (t.data_ptr(), tuple(t.shape), t._version, t.device)
+    return tuple(one(t) for t in tensors)
 
 
 class FastGCNCache:
@@ -122,8 +128,13 @@ class FastGCNCache:
                              device=x.device))
         # Messages flow source -> target: out[i] = sum_j A[i, j] h[j].
         self.adj, self.adj_t = _csr_pair(ei[1], ei[0], ew.to(x.dtype), (n, n))
-        density = (x != 0).sum().item() / max(x.numel(), 1)
-        if density < SPARSE_FEATURE_DENSITY:
+        if x.layout != torch.strided:  # sparse features given as such
+            coo = x.to_sparse_coo().coalesce()
+            idx = coo.indices()
+            self.x, self.x_t = _csr_pair(idx[0], idx[1], coo.values(),
+                                         tuple(x.shape))
+        elif ((x != 0).sum().item() / max(x.numel(), 1)
+              < SPARSE_FEATURE_DENSITY):
             nz = x.nonzero().t()
             self.x, self.x_t = _csr_pair(nz[0], nz[1], x[nz[0], nz[1]],
                                          tuple(x.shape))
@@ -157,7 +168,8 @@ def fast_path_supported(model, inputs: tuple) -> bool:
         return False
     x = inputs[0]
     return (len(inputs) in (2, 3) and isinstance(x, Tensor) and x.dim() == 2
-            and x.layout == torch.strided and x.is_floating_point()
+            and x.layout in (torch.strided, torch.sparse_coo,
+                             torch.sparse_csr) and x.is_floating_point()
             and inputs[1].layout == torch.strided)
 
 

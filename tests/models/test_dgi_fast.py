@@ -110,3 +110,19 @@ def test_fast_path_not_taken_when_it_would_differ():
     assert not fast_path_supported(model, inputs)
     model.eval()
     assert fast_path_supported(model, inputs)
+
+
+@pytest.mark.parametrize('layout', ['coo', 'csr'])
+def test_sparse_feature_tensor_matches_dense_plain_path(layout):
+    data = make_graph()
+    fast = make_model(data)
+    plain = copy.deepcopy(fast)
+    plain.fast = False
+    x = data.x.to_sparse_coo() if layout == 'coo' else data.x.to_sparse_csr()
+    sparse = Data(x=x, edge_index=data.edge_index)
+    assert fast_path_supported(fast, fast.encoder_inputs(sparse))
+    l1, g1 = loss_and_grads(fast, sparse)
+    l2, g2 = loss_and_grads(plain, data)
+    assert torch.allclose(l1, l2, atol=1e-5)
+    for k in g1:
+        assert torch.allclose(g1[k], g2[k], atol=1e-5, rtol=1e-4), k
