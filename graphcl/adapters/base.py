@@ -45,6 +45,19 @@ class SelfSupervisedMethod(torch.nn.Module):
                 f"{type(self).__name__} expects batches of shape {want}, got "
                 f"shape {tuple(x.shape)} (rank {x.dim()}); add a channel "
                 f"dimension with x.unsqueeze(1) or reshape your data")
+        dim = getattr(getattr(self, 'encoder', None), 'dim', None)
+        if isinstance(dim, int) and x.dim() - 2 != dim:
+            want = '[N, C, L]' if dim == 1 else '[N, C, H, W]'
+            raise ValueError(
+                f"The encoder {type(self.encoder).__name__} expects inputs "
+                f"{want} but got shape {tuple(x.shape)}; add a channel "
+                f"dimension with x.unsqueeze(1) or build the encoder with "
+                f"dim={x.dim() - 2}")
+        c_in = getattr(getattr(self, 'encoder', None), 'in_channels', None)
+        if isinstance(c_in, int) and x.size(1) != c_in:
+            raise ValueError(f"The encoder expects {c_in} input channel(s) "
+                             f"but the batch of shape {tuple(x.shape)} has "
+                             f"{x.size(1)}; inputs are [N, C, ...]")
         if not x.is_floating_point():
             raise ValueError(f"{type(self).__name__} expects a floating "
                              f"point batch, got dtype {x.dtype}; convert it "

@@ -90,7 +90,8 @@ class DeepInfoMax(SelfSupervisedMethod):
     * ``'jsd'``: :math:`\mathbb{E}_{pos}[\mathrm{sp}(-s)] +
       \mathbb{E}_{neg}[\mathrm{sp}(s)]` (:func:`~graphcl.losses.jsd_loss`),
     * ``'infonce'``: each :math:`(i, j)` classifies :math:`s_{iij}` against
-      the :math:`(N-1)P` local features of the other examples
+      the :math:`N-1` scores :math:`s_{ikj}, k \neq i` of the same position
+      in the other examples
       (:func:`~graphcl.losses.info_nce_loss`),
     * ``'dv'``: Donsker-Varadhan (:func:`~graphcl.losses.donsker_varadhan_loss`).
 
@@ -143,10 +144,9 @@ class DeepInfoMax(SelfSupervisedMethod):
         eye = torch.eye(n, dtype=torch.bool, device=s.device)
         pos = s[eye]  # [N, P]
         if self.estimator == 'infonce':
-            # Row (i, j): negatives are all positions of the other examples.
-            neg = s[~eye].view(n, n - 1, p).reshape(n, 1, -1)
-            neg = neg.expand(n, p, (n - 1) * p).reshape(n * p, -1)
-            return info_nce_loss(pos.reshape(-1), neg)
+            # Row (i, j): negatives are position j of the other examples.
+            neg = s.permute(0, 2, 1)[~eye.unsqueeze(1).expand(n, p, n)]
+            return info_nce_loss(pos.reshape(-1), neg.view(n * p, n - 1))
         neg = s[~eye]
         if self.estimator == 'jsd':
             return jsd_loss(pos, neg)

@@ -1,0 +1,54 @@
+import argparse
+import json
+
+import pytest
+import torch
+
+from graphcl.adapters import ConvEncoder
+from graphcl.adapters.cli import add_adapters_parser, main, run
+
+
+def test_adapters_subcommand_plugs_into_a_parent_parser():
+    parser = argparse.ArgumentParser(prog='graphcl')
+    add_adapters_parser(parser.add_subparsers(dest='command'))
+    args = parser.parse_args(['adapters', 'dim', '--data', 'digits',
+                              '--seeds', '0', '1', '--threads', '2'])
+    assert args.func is run and args.method == 'dim'
+    assert args.seeds == [0, 1] and args.estimator == 'jsd'
+    cpc = parser.parse_args(['adapters', 'cpc'])
+    assert cpc.data == 'mnist1d' and cpc.steps == 4
+
+
+def test_simclr_run_writes_metrics_and_encoder(tmp_path, capsys):
+    out = tmp_path / 'run'
+    rc = main(['simclr', '--data', 'digits', '--seeds', '0', '--epochs', '1',
+               '--out', str(out), '--no-progress'])
+    assert rc == 0
+    metrics = json.loads((out / 'metrics.json').read_text())
+    assert metrics['method'] == 'simclr' and metrics['dataset'] == 'digits'
+    assert metrics['seeds'] == [0] and metrics['epochs'] == 1
+    assert metrics['pretrain_seconds'] > 0
+    for model in ('trained', 'random_init', 'raw'):
+        for probe in ('linear_all', 'linear_few', 'knn'):
+            entry = metrics['probe'][model][probe]
+            assert len(entry['per_seed']) == 1
+            assert 0 <= entry['mean'] <= 100 and entry['std'] == 0
+    assert metrics['config']['batch_size'] == 256
+    state = torch.load(out / 'encoder.pt')
+    ConvEncoder().load_state_dict(state)
+    assert 'linear-few' in capsys.readouterr().out
+
+
+def test_cpc_on_images_is_refused(capsys):
+    assert main(['cpc', '--data', 'digits', '--no-progress']) == 2
+    assert 'sequence' in capsys.readouterr().err
+
+
+def test_bad_batch_size(capsys):
+    assert main(['dim', '--batch-size', '1', '--no-progress']) == 2
+    assert '--batch-size' in capsys.readouterr().err
+
+
+def test_missing_method_is_a_usage_error():
+    with pytest.raises(SystemExit):
+        main([])
