@@ -79,9 +79,10 @@ def _add_train_parser(subparsers):
                    'by torchrun (gloo on CPU, nccl on CUDA); implied under '
                    'torchrun with several processes')
     g.add_argument('--nproc', type=int, default=None,
-                   help='expected processes per machine; must match '
-                   "torchrun's --nproc_per_node (graphcl does not spawn "
-                   'processes itself)')
+                   help='processes per machine you expect; graphcl does not '
+                   'spawn them: without torchrun this fails with the '
+                   "torchrun command to use (under torchrun, use torchrun's "
+                   '--nproc_per_node instead)')
     p.set_defaults(func=_run_train)
 
 

@@ -26,6 +26,7 @@ from .root import (
 )
 from .serialization import PYG_SAFE_GLOBALS, pyg_safe_globals
 from .splits import masks_from_index, random_node_split
+from .synthetic import synthetic_sbm
 from .user import from_networkx, load_data_file
 
 
