@@ -28,7 +28,7 @@ METHODS = ('simclr', 'dim', 'cpc')
 DEFAULTS: Dict[str, Dict[str, Any]] = {
     'simclr': dict(epochs=100, batch_size=256, lr=2e-3),
     'dim': dict(epochs=30, batch_size=128, lr=1e-3),
-    'cpc': dict(epochs=30, batch_size=128, lr=2e-3),
+    'cpc': dict(epochs=20, batch_size=128, lr=2e-3),
 }
 
 

@@ -51,8 +51,8 @@ def test_default_encoder_shapes_and_training():
     torch.manual_seed(0)
     enc = ConvGRUEncoder()
     x = torch.randn(32, 1, 40)
-    assert enc.forward_features(x).shape == (32, 64, 10)
-    assert enc.num_steps(40) == 10
+    assert enc.forward_features(x).shape == (32, 64, 20)
+    assert enc.num_steps(40) == 20
     assert enc(x).shape == (32, enc.out_channels)
     model = CPC(enc, steps=3, negatives='batch+time')
     result = pretrain(model, x, epochs=6, batch_size=16, progress=False)
@@ -62,7 +62,7 @@ def test_default_encoder_shapes_and_training():
 
 def test_sequences_shorter_than_steps_are_rejected_before_training():
     model = CPC(ConvGRUEncoder(), steps=4)
-    with pytest.raises(ValueError, match='only 2 latent steps'):
+    with pytest.raises(ValueError, match='only 4 latent steps'):
         pretrain(model, torch.randn(8, 1, 8), epochs=1, progress=False)
     custom = CPC(SequenceEncoder(torch.nn.Identity(), torch.nn.Identity(),
                                  2, 2), steps=3)
