@@ -27,8 +27,8 @@ class SelfSupervisedMethod(torch.nn.Module):
     encoder: torch.nn.Module
 
     def reset_parameters(self):
-        for m in self.children():
-            if hasattr(m, 'reset_parameters'):
+        for m in self.modules():
+            if m is not self and hasattr(m, 'reset_parameters'):
                 m.reset_parameters()
 
     def check_input(self, x: Tensor):

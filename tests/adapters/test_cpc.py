@@ -80,3 +80,26 @@ def test_bad_input():
         CPC(ConvGRUEncoder(), negatives='time')
     with pytest.raises(TypeError, match='SequenceEncoder'):
         CPC(torch.nn.GRU(4, 4))
+
+
+def test_reset_parameters_restores_a_fresh_model():
+    torch.manual_seed(0)
+    model = CPC(ConvGRUEncoder(), steps=2)
+    before = [p.detach().clone() for p in model.parameters()]
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)
+    model.reset_parameters()
+    after = list(model.parameters())
+    assert all(not torch.equal(a, b + 1.0) for a, b in zip(after, before))
+    assert 'steps=2' in repr(model)
+
+
+@pytest.mark.slow
+def test_cpc_on_mnist1d_reaches_target():
+    pytest.importorskip('mnist1d')
+    from graphcl.adapters import load_dataset, run_experiment
+    torch.set_num_threads(1)
+    metrics, _ = run_experiment('cpc', load_dataset('mnist1d'), seeds=[0],
+                                progress=False)
+    assert metrics['probe']['trained']['linear_all']['mean'] >= 85

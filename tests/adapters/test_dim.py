@@ -79,3 +79,14 @@ def test_bad_encoder_and_input():
     with pytest.raises(ValueError, match='at least 2'):
         model.check_input(torch.rand(1, 1, 8, 8))
     assert 'estimator=jsd' in repr(model)
+
+
+@pytest.mark.slow
+def test_dim_on_digits_beats_random_init_by_10_points_few_labels():
+    from graphcl.adapters import load_digits, run_experiment
+    torch.set_num_threads(1)
+    metrics, _ = run_experiment('dim', load_digits(), seeds=[0],
+                                progress=False)
+    probe = metrics['probe']
+    assert (probe['trained']['linear_few']['mean'] >=
+            probe['random_init']['linear_few']['mean'] + 10)

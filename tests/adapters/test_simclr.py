@@ -57,3 +57,12 @@ def test_short_run_on_digits_beats_random_init_few_labels():
     trained = _probe(model.embed, data, 0, None)
     random = _probe(random_encoder, data, 0, None)
     assert trained['linear_few'] > random['linear_few'] + 3
+
+
+@pytest.mark.slow
+def test_simclr_on_digits_reaches_target():
+    from graphcl.adapters import run_experiment
+    torch.set_num_threads(1)
+    metrics, _ = run_experiment('simclr', load_digits(), seeds=[0],
+                                progress=False)
+    assert metrics['probe']['trained']['linear_few']['mean'] >= 91
