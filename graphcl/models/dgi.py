@@ -25,6 +25,14 @@ def _reset(module):
             _reset(child)
 
 
+def _pyg_state_dict_hook(state_dict, prefix, *args):
+    # Checkpoints of PyG's DeepGraphInfomax keep the bilinear weight as
+    # 'weight'; here it lives in the discriminator.
+    old, new = prefix + 'weight', prefix + 'discriminator.weight'
+    if old in state_dict and new not in state_dict:
+        state_dict[new] = state_dict.pop(old)
+
+
 class DeepGraphInfomax(Module):
     r"""The Deep Graph Infomax model from the `"Deep Graph Infomax"
     <https://arxiv.org/abs/1809.10341>`_ paper (Veličković et al., ICLR 2019)
@@ -92,6 +100,7 @@ class DeepGraphInfomax(Module):
         self._fast_cache = FastGCNCache()
         self._checked = False
         self._validated = None
+        self._register_load_state_dict_pre_hook(_pyg_state_dict_hook)
         self.reset_parameters()
 
     @property

@@ -27,6 +27,7 @@ It computes the same function as the plain path: for the same weights,
 inputs and permutation the loss and every gradient agree to float
 tolerance (tested in ``tests/models/test_dgi_fast.py``).
 """
+import warnings
 from typing import Optional, Tuple
 
 import torch
@@ -70,14 +71,18 @@ class _Permute(torch.autograd.Function):
 def _csr_pair(row: Tensor, col: Tensor, value: Tensor,
               shape: Tuple[int, int]) -> Tuple[Tensor, Tensor]:
     r"""CSR matrix and its transpose (the same object when symmetric)."""
-    a = torch.sparse_coo_tensor(torch.stack([row, col]), value, shape)
+    a = torch.sparse_coo_tensor(torch.stack([row, col]), value, shape,
+                                check_invariants=False)  # valid by build
     a = a.coalesce()
     a_t = a.t().coalesce()
     symmetric = (shape[0] == shape[1]
                  and torch.equal(a.indices(), a_t.indices())
                  and torch.equal(a.values(), a_t.values()))
-    a_csr = a.to_sparse_csr()
-    return a_csr, (a_csr if symmetric else a_t.to_sparse_csr())
+    with warnings.catch_warnings():  # "sparse CSR support is in beta"
+        warnings.simplefilter('ignore', UserWarning)
+        a_csr = a.to_sparse_csr()
+        a_t_csr = a_csr if symmetric else a_t.to_sparse_csr()
+    return a_csr, a_t_csr
 
 
 def _key(*tensors: Optional[Tensor]) -> tuple:

@@ -126,3 +126,14 @@ def test_sparse_feature_tensor_matches_dense_plain_path(layout):
     assert torch.allclose(l1, l2, atol=1e-5)
     for k in g1:
         assert torch.allclose(g1[k], g2[k], atol=1e-5, rtol=1e-4), k
+
+
+def test_loads_pyg_checkpoint():
+    from torch_geometric.nn import DeepGraphInfomax as PyGDGI
+    data = make_graph()
+    ours = make_model(data)
+    theirs = PyGDGI(16, GCNEncoder(data.num_features, 16),
+                    SigmoidMeanReadout(), FeatureShuffle())
+    ours.load_state_dict(theirs.state_dict())
+    assert torch.equal(ours.discriminator.weight, theirs.weight)
+    assert torch.equal(ours.weight, theirs.weight)
