@@ -107,7 +107,7 @@ def main():
         print(sections[-1], flush=True)
     table = ['## Summary', '',
              '| run | data | target | linear-all | linear-few | '
-             'linear-few random init | linear-few raw | target | time |',
+             'linear-few random init | linear-few raw | result | time |',
              '|---|---|---|---|---|---|---|---|---|', *summary, '']
     name = 'adapters.md' if not args.only else \
         f"adapters-{'-'.join(args.only)}.md"

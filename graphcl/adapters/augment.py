@@ -9,7 +9,8 @@ installed; those are applied example by example through :class:`PerSample`.
 
 Example::
 
-    aug = Compose([RandomAffine(degrees=15, translate=0.1), GaussianNoise(0.05)])
+    aug = Compose([RandomAffine(degrees=15, translate=0.1),
+                   GaussianNoise(0.05)])
     view = aug(images, generator=0)  # same seed -> same view
 """
 import math

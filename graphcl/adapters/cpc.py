@@ -83,7 +83,8 @@ class CPC(SelfSupervisedMethod):
                 pos = logits[eye]
                 neg = logits[~eye].view(-1, n - 1)
             else:
-                logits = torch.einsum('ntd,md->ntm', pred, z.reshape(n * t, -1))
+                logits = torch.einsum('ntd,md->ntm', pred,
+                                      z.reshape(n * t, -1))
                 target = (torch.arange(n, device=z.device).view(-1, 1) * t +
                           torch.arange(k, t, device=z.device).view(1, -1))
                 mask = torch.zeros_like(logits, dtype=torch.bool)

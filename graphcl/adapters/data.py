@@ -65,9 +65,10 @@ def _split(x: np.ndarray, y: np.ndarray, test_size: float, seed: int):
 
 
 def _tensors(name: str, few: int, x_tr, x_te, y_tr, y_te) -> Splits:
-    f = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float32)
-    i = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.long)
-    return Splits(f(x_tr), i(y_tr), f(x_te), i(y_te), name, few)
+    def t(a, dtype):
+        return torch.as_tensor(np.asarray(a), dtype=dtype)
+    return Splits(t(x_tr, torch.float32), t(y_tr, torch.long),
+                  t(x_te, torch.float32), t(y_te, torch.long), name, few)
 
 
 def load_digits(test_size: float = 0.2, seed: int = 0) -> Splits:

@@ -93,7 +93,8 @@ class DeepInfoMax(SelfSupervisedMethod):
       the :math:`N-1` scores :math:`s_{ikj}, k \neq i` of the same position
       in the other examples
       (:func:`~graphcl.losses.info_nce_loss`),
-    * ``'dv'``: Donsker-Varadhan (:func:`~graphcl.losses.donsker_varadhan_loss`).
+    * ``'dv'``: Donsker-Varadhan
+      (:func:`~graphcl.losses.donsker_varadhan_loss`).
 
     Args:
         encoder (Module): Implements ``forward_features(x) -> [N, C, *S]``

@@ -290,7 +290,8 @@ class ConvGRUEncoder(SequenceEncoder):
         t = length
         for m in self.encoder:
             if isinstance(m, Conv1d):
-                t = (t + 2 * m.padding[0] - m.kernel_size[0]) // m.stride[0] + 1
+                t = ((t + 2 * m.padding[0] - m.kernel_size[0]) //
+                     m.stride[0] + 1)
         return t
 
 
