@@ -248,7 +248,7 @@ class ConvGRUEncoder(SequenceEncoder):
     gives :math:`T = \lceil L/2 \rceil` steps (20 for MNIST-1D). Measured
     on MNIST-1D (linear probe, all labels): coarser latents (strides
     ``(1, 2, 2)``, :math:`T = 10`) learned little (74-79%), and the last
-    context :math:`c_T` is a poor representation (about 20%) because the
+    context :math:`c_T` is a poor representation (17-28%) because the
     last :math:`K` contexts never take part in the loss; the mean of the
     contexts (``pool='mean'``) gave 87-91%.
 

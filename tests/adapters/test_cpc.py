@@ -99,7 +99,6 @@ def test_reset_parameters_restores_a_fresh_model():
 def test_cpc_on_mnist1d_reaches_target():
     pytest.importorskip('mnist1d')
     from graphcl.adapters import load_dataset, run_experiment
-    torch.set_num_threads(1)
     metrics, _ = run_experiment('cpc', load_dataset('mnist1d'), seeds=[0],
                                 progress=False)
     assert metrics['probe']['trained']['linear_all']['mean'] >= 85

@@ -84,7 +84,6 @@ def test_bad_encoder_and_input():
 @pytest.mark.slow
 def test_dim_on_digits_beats_random_init_by_10_points_few_labels():
     from graphcl.adapters import load_digits, run_experiment
-    torch.set_num_threads(1)
     metrics, _ = run_experiment('dim', load_digits(), seeds=[0],
                                 progress=False)
     probe = metrics['probe']

@@ -47,7 +47,6 @@ def test_unknown_encoder_size_needs_embedding_dim():
 
 
 def test_short_run_on_digits_beats_random_init_few_labels():
-    torch.set_num_threads(1)
     data = load_digits()
     torch.manual_seed(0)
     model = SimCLR(ConvEncoder(), default_augmentation(data.x_train))
@@ -62,7 +61,6 @@ def test_short_run_on_digits_beats_random_init_few_labels():
 @pytest.mark.slow
 def test_simclr_on_digits_reaches_target():
     from graphcl.adapters import run_experiment
-    torch.set_num_threads(1)
     metrics, _ = run_experiment('simclr', load_digits(), seeds=[0],
                                 progress=False)
     assert metrics['probe']['trained']['linear_few']['mean'] >= 91
