@@ -1,5 +1,6 @@
 r"""One training loop for every self-supervised method: full batch or
 mini-batch, early stopping on the training loss, best-state restore."""
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, List, Optional, Union
@@ -110,34 +111,40 @@ def pretrain(model: Module, objective: Callable[..., Tensor],
         bar = tqdm(total=epochs, desc=progress if isinstance(progress, str)
                    else 'pretrain', leave=False, dynamic_ncols=True)
 
-    def step(*args) -> Tensor:
+    def forward_backward(*args) -> float:
         optimizer.zero_grad(set_to_none=True)
         loss = objective(*args)
         loss.backward()
+        return loss.item()
+
+    def update():
         optimizer.step()
         if on_step is not None:
             on_step()
-        return loss.detach()
 
     model.train()
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):
         if batches is None:
-            loss = step().item()
+            # As in DGI's reference code: the loss is judged, and the best
+            # parameters kept, before the update they produced it with.
+            loss = forward_backward()
         else:
             total, count = 0.0, 0
             for batch in batches():
-                total += step(batch).item()
+                total += forward_backward(batch)
+                update()
                 count += 1
             if count == 0:
                 raise ValueError("The mini-batch loader yielded no batches")
             loss = total / count
         if sync_loss is not None:
             loss = sync_loss(loss)
-        if loss != loss:  # NaN
+        if not math.isfinite(loss):
             raise FloatingPointError(
-                f"The loss became NaN at epoch {epoch}; lower the learning "
-                f"rate or check the input features")
+                f"The loss became {'NaN' if loss != loss else loss} at epoch "
+                f"{epoch}; lower the "
+                f"learning rate or check the input features")
         result.losses.append(loss)
         result.epochs = epoch
         stop = stopper.step(loss, epoch)
@@ -146,6 +153,8 @@ def pretrain(model: Module, objective: Callable[..., Tensor],
             bar.set_postfix(loss=f'{loss:.4f}', refresh=False)
         if stop:
             break
+        if batches is None:
+            update()
     result.seconds = time.perf_counter() - start
     if bar is not None:
         bar.close()

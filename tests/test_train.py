@@ -41,9 +41,9 @@ def test_early_stopping_after_patience_and_restores_best():
     assert result.epochs == 6
     assert result.losses == losses[:6]
     assert result.best_loss == 3.0 and result.best_epoch == 3
-    # The state kept is the one saved at the best epoch (after its step, as
-    # in the original DGI code), not the last one.
-    assert model.w.item() == 3.0
+    # Full batch, as in DGI's reference code: the state kept is the one that
+    # produced the best loss, i.e. before epoch 3's update (two steps taken).
+    assert model.w.item() == 2.0
     assert not model.training
 
 
@@ -51,7 +51,7 @@ def test_patience_zero_runs_all_epochs():
     losses = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
     model, result = run(losses, epochs=6, patience=0)
     assert result.epochs == 6 and result.losses == losses
-    assert result.best_epoch == 1 and model.w.item() == 1.0
+    assert result.best_epoch == 1 and model.w.item() == 0.0
 
 
 def test_restore_best_false_keeps_last_state():
@@ -72,6 +72,11 @@ def test_min_delta():
 def test_nan_loss_raises():
     with pytest.raises(FloatingPointError, match='NaN at epoch 3'):
         run([1.0, 0.5, float('nan'), 0.1], epochs=5, patience=0)
+
+
+def test_infinite_loss_raises():
+    with pytest.raises(FloatingPointError, match='inf at epoch 2'):
+        run([1.0, float('inf'), 0.1], epochs=5, patience=0)
 
 
 def test_minibatch_batches():
