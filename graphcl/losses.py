@@ -26,6 +26,14 @@ __all__ = [
 ]
 
 
+def check_temperature(temperature: float) -> float:
+    r"""Returns :obj:`temperature` if it is a positive number, else raises a
+    :class:`ValueError` saying so."""
+    if not temperature > 0:
+        raise ValueError(f"'temperature' must be > 0, got {temperature}")
+    return float(temperature)
+
+
 def _check_pos_neg(pos: Tensor, neg: Tensor, same_shape: bool = False):
     if pos.dim() != 1:
         raise ValueError(f"'pos' must hold one score per positive pair "
@@ -78,8 +86,7 @@ def info_nce_loss(pos: Tensor, neg: Tensor,
         temperature (float, optional): :math:`\tau`. (default: ``1.0``)
     """
     _check_pos_neg(pos, neg)
-    if temperature <= 0:
-        raise ValueError(f"'temperature' must be > 0, got {temperature}")
+    check_temperature(temperature)
     logits = torch.cat([pos.view(-1, 1), neg.view(pos.size(0), -1)], dim=1)
     logits = logits / temperature
     return (torch.logsumexp(logits, dim=1) - logits[:, 0]).mean()
@@ -144,8 +151,7 @@ def nt_xent(z1: Tensor, z2: Tensor, temperature: float = 0.5,
         raise ValueError("NT-Xent needs a batch of at least 2 examples (each "
                          "view's negatives are the other examples); got a "
                          "batch of 1 — increase the batch size")
-    if temperature <= 0:
-        raise ValueError(f"'temperature' must be > 0, got {temperature}")
+    check_temperature(temperature)
     z = torch.cat([z1, z2], dim=0)
     if normalize:
         z = F.normalize(z, dim=1)
@@ -178,9 +184,7 @@ class InfoNCELoss(_PairLoss):
     """
     def __init__(self, temperature: float = 1.0):
         super().__init__()
-        if temperature <= 0:
-            raise ValueError(f"'temperature' must be > 0, got {temperature}")
-        self.temperature = temperature
+        self.temperature = check_temperature(temperature)
 
     def forward(self, pos: Tensor, neg: Tensor) -> Tensor:
         return info_nce_loss(pos, neg, self.temperature)
@@ -220,9 +224,7 @@ class NTXentLoss(torch.nn.Module):
     """
     def __init__(self, temperature: float = 0.5):
         super().__init__()
-        if temperature <= 0:
-            raise ValueError(f"'temperature' must be > 0, got {temperature}")
-        self.temperature = temperature
+        self.temperature = check_temperature(temperature)
 
     def reset_parameters(self):
         pass

@@ -5,7 +5,7 @@ import torch
 from torch import Tensor
 from torch.nn import BatchNorm1d, Linear, Module, ReLU, Sequential
 
-from ..losses import nt_xent
+from ..losses import check_temperature, nt_xent
 from .augment import Compose, SeedLike, make_generator
 from .base import SelfSupervisedMethod
 
@@ -79,8 +79,7 @@ class SimCLR(SelfSupervisedMethod):
                  projection_dim: int = 64, hidden_channels: int = 128,
                  temperature: float = 0.5):
         super().__init__()
-        if temperature <= 0:
-            raise ValueError(f"'temperature' must be > 0, got {temperature}")
+        check_temperature(temperature)
         if isinstance(augment, (list, tuple)):
             augment = Compose(augment)
         if not callable(augment):

@@ -15,6 +15,8 @@ import torch
 from torch import Tensor
 from torch.nn import Module, Parameter
 
+from ..losses import check_temperature
+
 __all__ = ['Discriminator', 'BilinearDiscriminator', 'DotDiscriminator',
            'get_discriminator']
 
@@ -83,8 +85,7 @@ class DotDiscriminator(Discriminator):
     """
     def __init__(self, temperature: float = 1.0):
         super().__init__()
-        if temperature <= 0:
-            raise ValueError(f"'temperature' must be > 0, got {temperature}")
+        check_temperature(temperature)
         self.temperature = temperature
 
     def transform(self, summary: Tensor) -> Tensor:
