@@ -150,9 +150,11 @@ def run_one(args) -> dict:
     rec['losses'] = result.losses
     rec['embeddings'] = list(z.shape)
     rec['embeddings_finite'] = bool(torch.isfinite(z).all())
-    import resource
-    rec['process_peak_rss_mb'] = resource.getrusage(
-        resource.RUSAGE_SELF).ru_maxrss / 1024
+    # Resetting VmHWM also resets ru_maxrss: the process peak is the
+    # largest phase peak.
+    rec['process_peak_rss_mb'] = max(
+        ph['peak_rss_mb'] for ph in rec.values()
+        if isinstance(ph, dict) and 'peak_rss_mb' in ph)
     return rec
 
 
@@ -219,6 +221,24 @@ def write_markdown(records, path: Path):
     path.write_text('\n'.join(lines))
 
 
+def _previous_records(path: Path) -> dict:
+    # Records of configurations not rerun are kept (--only).
+    if not path.exists():
+        return {}
+    text = path.read_text()
+    start = text.find('```json\n')
+    end = text.find('```', start + 8)
+    if start < 0 or end < 0:
+        return {}
+    records = json.loads(text[start + 8:end])
+    for r in records.values():  # older records: process peak from phases
+        phases = [ph['peak_rss_mb'] for ph in r.values()
+                  if isinstance(ph, dict) and 'peak_rss_mb' in ph]
+        if phases:
+            r['process_peak_rss_mb'] = max(phases)
+    return records
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--run', action='store_true',
@@ -244,8 +264,8 @@ def main():
         print(json.dumps(run_one(args)))
         return
 
-    records = {}
     out = Path(args.results)
+    records = _previous_records(out) if args.only else {}
     for name in args.only or CONFIGS:
         nodes, mode, batch_size = CONFIGS[name]
         epochs = 2 if mode == 'fullbatch' else 1

@@ -109,6 +109,18 @@ def test_input_nodes_and_reuse(graph):
                 ).batch_size == 2
 
 
+def test_shuffle_reshuffles_every_epoch(graph):
+    torch.manual_seed(0)
+    loader = neighbor_loader(graph, [2], batch_size=256, shuffle=True)
+    first = torch.cat([b.n_id[:b.batch_size] for b in loader])
+    second = torch.cat([b.n_id[:b.batch_size] for b in loader])
+    assert len(loader) == 3 and first.numel() == graph.num_nodes
+    assert torch.equal(first.sort().values, torch.arange(graph.num_nodes))
+    assert not torch.equal(first, second)
+    assert sum(b.batch_size for b in neighbor_loader(
+        graph, [2], 256, shuffle=True, drop_last=True)) == 512
+
+
 def test_workers(graph):
     loader = neighbor_loader(graph, [3, 3], batch_size=200, num_workers=2)
     assert sum(b.batch_size for b in loader) == graph.num_nodes
