@@ -34,7 +34,6 @@ TORCHRUN_VARS = ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR',
                  'MASTER_PORT')
 
 
-
 def _launch_hint(nproc: int = 2) -> str:
     return (f"launch with torchrun, e.g. `torchrun --nproc_per_node {nproc} "
             f"-m graphcl.cli train dgi --dataset ... --batch-size 1024 "

@@ -223,4 +223,3 @@ def _short(n: int) -> str:
             value = n / size
             return f'{value:g}{unit}'
     return str(n)
-

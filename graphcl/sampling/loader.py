@@ -10,8 +10,8 @@ from torch_geometric.sampler import BaseSampler
 
 from .neighbor_sampler import TorchNeighborSampler, check_fanout
 
-__all__ = ['RandomBatches', 'parse_fanout', 'pyg_sampler_available', 'make_neighbor_sampler',
-           'neighbor_loader', 'BACKENDS']
+__all__ = ['RandomBatches', 'parse_fanout', 'pyg_sampler_available',
+           'make_neighbor_sampler', 'neighbor_loader', 'BACKENDS']
 
 BACKENDS = ('auto', 'pyg', 'torch')
 
