@@ -29,7 +29,7 @@ DEFAULT = {
     'Cora': (10, 10, 300),
     'CiteSeer': (10, 3, 300),
     'Amazon-Computers': (10, 1, 100),
-    'Coauthor-CS': (10, 1, 50),
+    'Coauthor-CS': (3, 1, 30),
 }
 TARGET = {'Cora': 10.0}  # others: 5x
 
@@ -78,7 +78,7 @@ def setup(impl: str, data, seed: int):
 
 
 def worker(impls, dataset: str, seed: int, epochs: int, root: str,
-           probe: bool):
+           probe: bool, threads=None):
     """Trains the given implementations on one seed, their epochs
     interleaved (PyG epoch, graphcl epoch, ...) so that both see the same
     machine conditions; prints one JSON line."""
@@ -88,6 +88,8 @@ def worker(impls, dataset: str, seed: int, epochs: int, root: str,
     from graphcl.experiment import peak_rss_mb
     from graphcl.perf import tune_cpu_allocator
 
+    if threads:
+        torch.set_num_threads(threads)
     tune_cpu_allocator()  # process-wide: helps PyG's run as much
     data = load_dataset(dataset, root=root, seed=seed)
     runs = {impl: setup(impl, data, seed) for impl in impls}
@@ -114,10 +116,12 @@ def worker(impls, dataset: str, seed: int, epochs: int, root: str,
     print(json.dumps(out))
 
 
-def run_worker(impls, dataset, seed, epochs, root, probe=True):
+def run_worker(impls, dataset, seed, epochs, root, probe=True, threads=None):
     cmd = [sys.executable, '-W', 'ignore', __file__, '--worker',
            ','.join(impls), '--datasets', dataset, '--seed', str(seed),
            '--epochs', str(epochs), '--root', root]
+    if threads:
+        cmd += ['--threads', str(threads)]
     if not probe:
         cmd.append('--no-probe')
     out = subprocess.run(cmd, capture_output=True, text=True)
@@ -137,12 +141,15 @@ def main():
     p.add_argument('--worker', default=None, help=argparse.SUPPRESS)
     p.add_argument('--seed', type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument('--no-probe', action='store_true', help=argparse.SUPPRESS)
+    p.add_argument('--threads', type=int, default=None,
+                   help='torch threads for both (default: torch default)')
     p.add_argument('--root', default=None)
     p.add_argument('--output', default='speed_vs_pyg.md')
     args = p.parse_args()
     if args.worker:
         return worker(args.worker.split(','), args.datasets[0], args.seed,
-                      args.epochs or 300, args.root, not args.no_probe)
+                      args.epochs or 300, args.root, not args.no_probe,
+                      args.threads)
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from _common import data_root, machine, write
@@ -160,7 +167,8 @@ def main():
                      if seed < n]
             if seed % 2:
                 impls.reverse()  # alternate who goes first
-            r = run_worker(impls, dataset, seed, epochs, root)
+            r = run_worker(impls, dataset, seed, epochs, root,
+                           threads=args.threads)
             for impl, run in r['runs'].items():
                 runs[impl].append(run)
                 print(f"{dataset} {impl} seed {seed}: "
@@ -168,7 +176,8 @@ def main():
                       f"ms/epoch, {run['test_acc']:.1f}%", flush=True)
         # Peak RSS of each alone (a few epochs, no probe), own process.
         rss = {impl: run_worker([impl], dataset, 0, min(epochs, 20), root,
-                                probe=False)['peak_rss_mb']
+                                probe=False,
+                                threads=args.threads)['peak_rss_mb']
                for impl in runs}
         summary = {}
         for impl, rs in runs.items():
@@ -221,8 +230,9 @@ def main():
             f"{ours['rss']:.0f} | {pyg['acc']:.2f} ± {pyg['std']:.2f} "
             f"({pyg['n']}) | {ours['acc']:.2f} ± {ours['std']:.2f} "
             f"({ours['n']}) |")
-    lines += ['', f"Threads: {rows[0][1]['graphcl']['threads']} "
-              '(PyTorch default on this machine) for both.']
+    lines += ['', f"Threads: {rows[0][1]['graphcl']['threads']} for both "
+              f"({'set with --threads' if args.threads else 'PyTorch default'})"
+              '.']
     write(args.output, '\n'.join(lines) + '\n')
 
 
