@@ -175,7 +175,7 @@ def main():
                       f"{1000 * statistics.median(run['times']):.1f} "
                       f"ms/epoch, {run['test_acc']:.1f}%", flush=True)
         # Peak RSS of each alone (a few epochs, no probe), own process.
-        rss = {impl: run_worker([impl], dataset, 0, min(epochs, 20), root,
+        rss = {impl: run_worker([impl], dataset, 0, min(epochs, 3), root,
                                 probe=False,
                                 threads=args.threads)['peak_rss_mb']
                for impl in runs}
@@ -210,7 +210,7 @@ def main():
         'over every epoch after the first (the first builds caches; its '
         'median is listed too). Accuracy: the same linear probe (validation-'
         'chosen L2) on both; mean ± std over the seeds run. Peak RSS: a '
-        'separate 20-epoch run of each alone, whole process (Python + '
+        'separate 3-epoch run of each alone, whole process (Python + '
         'torch + data).', '',
         '| dataset | epochs | PyG s/epoch | graphcl s/epoch | speed-up (PyG / '
         'graphcl) | target | PyG first epoch s | graphcl first epoch s | '
