@@ -117,3 +117,15 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize('bad_case',
                              [(k, d, n) for k, (d, n) in cases.items()],
                              ids=list(cases))
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    r"""Every test runs on one intra-op thread: the tensors are small, one
+    thread was several times faster on these 2 cores, and it avoids OpenMP
+    spin-waits that slow tests badly on shared, oversubscribed CPUs. The
+    setting is restored afterwards."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -14,16 +14,6 @@ from graphcl.distributed import (TORCHRUN_VARS, all_reduce_mean, check_nproc,
                                  split_nodes)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Small tensors: one intra-op thread is fastest, and it avoids OpenMP
-    # spin-waits that slow tests down badly on shared, oversubscribed CPUs.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))

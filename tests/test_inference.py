@@ -7,16 +7,6 @@ from graphcl.nn.encoders import get_encoder
 from graphcl.sampling import to_csc
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Small tensors: one intra-op thread is fastest, and it avoids OpenMP
-    # spin-waits that slow tests down badly on shared, oversubscribed CPUs.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope='module')
 def graph():
     data = synthetic_sbm(700, avg_degree=6, num_features=12, seed=0)

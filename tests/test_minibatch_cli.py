@@ -8,16 +8,6 @@ from graphcl.data import synthetic_sbm
 from graphcl.experiment import METRIC_KEYS, run_experiment
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Small tensors: one intra-op thread is fastest, and it avoids OpenMP
-    # spin-waits that slow tests down badly on shared, oversubscribed CPUs.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope='module')
 def graph_file(tmp_path_factory):
     path = tmp_path_factory.mktemp('graph') / 'sbm.pt'

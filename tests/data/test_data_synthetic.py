@@ -5,16 +5,6 @@ from graphcl.data import synthetic_sbm
 from graphcl.sampling import to_csc
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Small tensors: one intra-op thread is fastest, and it avoids OpenMP
-    # spin-waits that slow tests down badly on shared, oversubscribed CPUs.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_shapes_and_masks():
     data = synthetic_sbm(2000, avg_degree=8, num_features=16, num_classes=4,
                          seed=1)

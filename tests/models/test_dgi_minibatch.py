@@ -9,16 +9,6 @@ from graphcl.sampling import neighbor_loader
 from graphcl.train import pretrain
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Small tensors: one intra-op thread is fastest, and it avoids OpenMP
-    # spin-waits that slow tests down badly on shared, oversubscribed CPUs.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope='module')
 def graph():
     data = synthetic_sbm(1200, avg_degree=6, num_features=16, seed=0)

@@ -4,16 +4,6 @@ import torch
 from graphcl.sampling import to_csc
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Small tensors: one intra-op thread is fastest, and it avoids OpenMP
-    # spin-waits that slow tests down badly on shared, oversubscribed CPUs.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_unsorted_edges():
     edge_index = torch.tensor([[0, 2, 1, 3, 0], [1, 0, 2, 1, 3]])
     csc = to_csc(edge_index, 4)

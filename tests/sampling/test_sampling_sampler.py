@@ -9,16 +9,6 @@ from graphcl.sampling import (TorchNeighborSampler, neighbor_loader,
                               sample_neighbors)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Small tensors: one intra-op thread is fastest, and it avoids OpenMP
-    # spin-waits that slow tests down badly on shared, oversubscribed CPUs.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope='module')
 def graph():
     data = synthetic_sbm(600, avg_degree=8, num_features=8, seed=0)
