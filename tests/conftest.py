@@ -1,8 +1,7 @@
 r"""Fixtures shared by the whole test suite.
 
-``tests/data/conftest.py`` defines its own fixtures of the same names for the
-``graphcl.data`` tests (with a per-test cache and a network guard); pytest
-lets those override the ones here inside ``tests/data/``.
+``tests/data/conftest.py`` adds, for the ``graphcl.data`` tests, a per-test
+cache and a network guard.
 """
 import os
 from pathlib import Path

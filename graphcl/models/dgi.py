@@ -6,6 +6,9 @@ import torch
 from torch import Tensor
 from torch.nn import Module
 
+from torch_geometric.data import Data
+
+from ..data.checks import check_node_data
 from ..losses import JSDLoss
 from ..nn.discriminators import BilinearDiscriminator, Discriminator
 from .dgi_fast import (FastGCNCache, _key, fast_encode_pair,
@@ -127,11 +130,14 @@ class DeepGraphInfomax(Module):
                 f"{z.size(-1)})")
         self._checked = True
 
-    def _validate(self, data) -> None:
-        # Checked once per input (O(N F + E)); later calls compare a key.
-        key = _key(data.x, data.edge_index) + (data.num_nodes, )
+    def _validate(self, x: Tensor, edge_index: Tensor, data=None) -> None:
+        # Checked once per input (O(N F + E)); later calls compare a key and
+        # build nothing.
+        num_nodes = data.num_nodes if data is not None else x.size(0)
+        key = _key(x, edge_index) + (num_nodes, )
         if key != self._validated:
-            from ..data.checks import check_node_data
+            if data is None:
+                data = Data(x=x, edge_index=edge_index)
             check_node_data(data)
             self._validated = key
 
@@ -144,8 +150,7 @@ class DeepGraphInfomax(Module):
                 and isinstance(args[1], Tensor)
                 and args[0].layout == torch.strided
                 and args[1].layout == torch.strided):
-            from torch_geometric.data import Data
-            self._validate(Data(x=args[0], edge_index=args[1]))
+            self._validate(args[0], args[1])
         pos_z = self.encoder(*args, **kwargs)
         if not self._checked:
             self._check_width(pos_z)
@@ -203,7 +208,7 @@ class DeepGraphInfomax(Module):
         through the fast path of :mod:`graphcl.models.dgi_fast` where it
         applies (same loss and gradients as :meth:`forward` +
         :meth:`loss`)."""
-        self._validate(data)
+        self._validate(data.x, data.edge_index, data)
         inputs = self.encoder_inputs(data)
         if self.fast and fast_path_supported(self, inputs):
             pos_z, neg_z = fast_encode_pair(self, self._fast_cache, inputs)

@@ -32,6 +32,11 @@ from typing import Optional, Tuple
 
 import torch
 from torch import Tensor
+from torch_geometric.nn import GCNConv
+from torch_geometric.nn.conv.gcn_conv import gcn_norm
+
+from ..corruptions import FeatureShuffle
+from ..nn.encoders import GCNEncoder
 
 __all__ = ['FastGCNCache', 'fast_path_supported', 'fast_encode_pair']
 
@@ -121,7 +126,6 @@ class FastGCNCache:
             conv.improved, conv.add_self_loops, conv.normalize)
         if key == self.key:
             return self
-        from torch_geometric.nn.conv.gcn_conv import gcn_norm
         n = x.size(0)
         if conv.normalize:
             ei, ew = gcn_norm(edge_index, edge_weight, n, conv.improved,
@@ -161,9 +165,6 @@ class FastGCNCache:
 def fast_path_supported(model, inputs: tuple) -> bool:
     r"""Whether :func:`fast_encode_pair` computes the same thing as the
     plain path for this model and these encoder inputs."""
-    from torch_geometric.nn import GCNConv
-    from ..corruptions import FeatureShuffle
-    from ..nn.encoders import GCNEncoder
     enc = model.encoder
     if type(model.corruption) is not FeatureShuffle:
         return False

@@ -1,4 +1,3 @@
-import os
 import pickle
 import socket
 from pathlib import Path
@@ -8,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED_FALLBACK = REPO.parent / 'shared' / 'datasets'
+# ``shared_root`` (the offline data folder, skipping when absent) comes from
+# tests/conftest.py.
 
 
 @pytest.fixture(autouse=True)
@@ -22,31 +21,6 @@ def _isolated_cache(tmp_path, monkeypatch):
 
     monkeypatch.setattr(socket, 'create_connection', no_network)
     monkeypatch.setattr(socket.socket, 'connect', no_network)
-
-
-def _shared_root() -> Path:
-    env = os.environ.get('GRAPHCL_DATA')
-    for candidate in ([Path(env)] if env else []) + [SHARED_FALLBACK]:
-        if (candidate / 'Cora' / 'raw').is_dir():
-            return candidate.absolute()
-    return None
-
-
-@pytest.fixture(scope='session')
-def _shared_cache(tmp_path_factory):
-    return tmp_path_factory.mktemp('shared-cache')
-
-
-@pytest.fixture
-def shared_root(monkeypatch, _shared_cache) -> Path:
-    r"""The offline data folder (``GRAPHCL_DATA`` or ``<repo>/../shared/
-    datasets``), processed in a cache shared by the session's tests."""
-    root = _shared_root()
-    if root is None:
-        pytest.skip('shared datasets not found: set GRAPHCL_DATA or provide '
-                    f'{SHARED_FALLBACK}')
-    monkeypatch.setenv('GRAPHCL_CACHE', str(_shared_cache))
-    return root
 
 
 def _chmod_tree(path: Path, dir_mode: int, file_mode: int) -> None:
