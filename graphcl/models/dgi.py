@@ -13,6 +13,8 @@ from ..losses import JSDLoss
 from ..nn.discriminators import BilinearDiscriminator, Discriminator
 from .dgi_fast import (FastGCNCache, _key, fast_encode_pair,
                        fast_path_supported)
+from .dgi_fused import fused_gcn_dgi_loss
+from .dgi_head import dgi_jsd_head, fused_head_parts
 
 __all__ = ['DeepGraphInfomax']
 
@@ -122,8 +124,10 @@ class DeepGraphInfomax(Module):
 
     def _check_width(self, z: Tensor):
         if z.dim() < 2 or z.size(-1) != self.hidden_channels:
+            shape = ('[N, ' + str(z.size(-1)) + ']' if z.numel() == 0
+                     else tuple(z.shape))
             raise ValueError(
-                f"The encoder returned embeddings of shape {tuple(z.shape)}, "
+                f"The encoder returned embeddings of shape {shape}, "
                 f"but DeepGraphInfomax was built with hidden_channels="
                 f"{self.hidden_channels}; make the encoder's output width "
                 f"equal hidden_channels (or pass hidden_channels="
@@ -211,6 +215,17 @@ class DeepGraphInfomax(Module):
         self._validate(data.x, data.edge_index, data)
         inputs = self.encoder_inputs(data)
         if self.fast and fast_path_supported(self, inputs):
+            head = fused_head_parts(self)
+            if head is not None:  # DGI's own head: fused, same gradients
+                if not self._checked:
+                    conv = self.encoder.convs[-1]
+                    self._check_width(torch.empty(0, conv.out_channels))
+                if len(self.encoder.convs) == 1:
+                    return fused_gcn_dgi_loss(self, self._fast_cache, inputs,
+                                              head)
+                pre = fast_encode_pair(self, self._fast_cache, inputs,
+                                       last_act=False)
+                return dgi_jsd_head(*pre, *head)
             pos_z, neg_z = fast_encode_pair(self, self._fast_cache, inputs)
             if not self._checked:
                 self._check_width(pos_z)
@@ -221,6 +236,7 @@ class DeepGraphInfomax(Module):
     def embed(self, data) -> Tensor:
         r"""Frozen node embeddings :math:`(N, D)` of a PyG :class:`Data`."""
         was_training = self.training
+        self._fast_cache.release()  # training's work buffers
         self.eval()
         z = self.encoder(*self.encoder_inputs(data))
         self.train(was_training)

@@ -45,16 +45,42 @@ __all__ = ['FastGCNCache', 'fast_path_supported', 'fast_encode_pair']
 SPARSE_FEATURE_DENSITY = 0.10
 
 
+def spmm(a: Tensor, h: Tensor, bias: Optional[Tensor] = None) -> Tensor:
+    r"""``a @ h (+ bias)`` for a sparse CSR ``a`` and a dense ``h``, written
+    straight into a fresh output. (``a @ h`` itself zero-fills a buffer and
+    copies it into the output first: two extra passes over the result.)"""
+    h = h.contiguous()
+    if bias is not None:
+        return torch.addmm(bias.expand(a.size(0), h.size(1)), a, h)
+    out = h.new_empty(a.size(0), h.size(1))
+    return torch.addmm(out, a, h, beta=0, out=out)  # beta=0: out not read
+
+
 class _SpMM(torch.autograd.Function):
     r"""``A @ H`` for a constant CSR matrix ``A``; backward ``A^T @ G``."""
     @staticmethod
     def forward(ctx, a: Tensor, a_t: Tensor, h: Tensor) -> Tensor:
         ctx.a_t = a_t
-        return a @ h
+        return spmm(a, h)
 
     @staticmethod
     def backward(ctx, grad: Tensor):
-        return None, None, ctx.a_t @ grad
+        return None, None, spmm(ctx.a_t, grad)
+
+
+class _SpMMBias(torch.autograd.Function):
+    r"""``A @ H + b`` as one ``addmm`` for a constant CSR matrix ``A``;
+    backward ``A^T @ G`` and the column sums of ``G``."""
+    @staticmethod
+    def forward(ctx, a: Tensor, a_t: Tensor, h: Tensor,
+                bias: Tensor) -> Tensor:
+        ctx.a_t = a_t
+        return spmm(a, h, bias)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        grad_bias = grad.sum(0) if ctx.needs_input_grad[3] else None
+        return None, None, spmm(ctx.a_t, grad), grad_bias
 
 
 class _Permute(torch.autograd.Function):
@@ -108,6 +134,7 @@ class FastGCNCache:
         self.key = None
         self.adj = self.adj_t = None
         self.x = self.x_t = None
+        self._work = None
 
     # The cache holds derived CSR tensors only: copies and pickles start empty
     # (sparse CSR tensors cannot be deep-copied) and rebuild on first use.
@@ -152,8 +179,25 @@ class FastGCNCache:
         self.key = key
         return self
 
-    def propagate(self, h: Tensor) -> Tensor:
-        return _SpMM.apply(self.adj, self.adj_t, h)
+    def workspace(self, n: int, d: int, like: Tensor) -> list:
+        r"""Three :math:`(N, D)` work buffers of the fused objective, kept
+        between calls (reused epoch after epoch: no page faults, and on
+        small graphs they stay in cache) until :meth:`release`."""
+        key = (n, d, like.dtype, like.device)
+        if self._work is None or self._work[0] != key:
+            self._work = None  # free the old ones first
+            self._work = (key, [like.new_empty(n, d) for _ in range(3)])
+        return self._work[1]
+
+    def release(self):
+        r"""Frees the work buffers (the graph constants stay)."""
+        self._work = None
+
+    def propagate(self, h: Tensor, bias: Optional[Tensor] = None) -> Tensor:
+        r""":math:`\hat{\mathbf{A}}\mathbf{H} (+ \mathbf{b})`."""
+        if bias is None:
+            return _SpMM.apply(self.adj, self.adj_t, h)
+        return _SpMMBias.apply(self.adj, self.adj_t, h, bias)
 
     def transform(self, x: Tensor, weight: Tensor) -> Tensor:
         r""":math:`\mathbf{X}\mathbf{W}^\top` (sparse when cached)."""
@@ -179,29 +223,29 @@ def fast_path_supported(model, inputs: tuple) -> bool:
             and inputs[1].layout == torch.strided)
 
 
-def fast_encode_pair(model, cache: FastGCNCache,
-                     inputs: tuple) -> Tuple[Tensor, Tensor]:
+def fast_encode_pair(model, cache: FastGCNCache, inputs: tuple,
+                     last_act: bool = True) -> Tuple[Tensor, Tensor]:
     r"""Embeddings of the input and of its feature-shuffled corruption,
     :math:`(\mathbf{Z}, \tilde{\mathbf{Z}})`, drawing the permutation from
     the model's :class:`~graphcl.corruptions.FeatureShuffle` exactly as the
-    plain path does."""
+    plain path does. With ``last_act=False`` the last layer's activation is
+    left out (for :func:`~graphcl.models.dgi_head.dgi_jsd_head`)."""
     x, edge_index = inputs[0], inputs[1]
     edge_weight = inputs[2] if len(inputs) > 2 else None
     enc = model.encoder
     cache.update(enc.convs[0], x, edge_index, edge_weight)
     perm = model.corruption.permutation(x.size(0), x.device)
 
-    conv, act = enc.convs[0], enc.acts[0]
+    num_layers = len(enc.convs)
+    conv = enc.convs[0]
     h = cache.transform(x, conv.lin.weight)
-    pos = cache.propagate(h)
-    neg = cache.propagate(_Permute.apply(h, perm))
-    if conv.bias is not None:
-        pos, neg = pos + conv.bias, neg + conv.bias
-    pos, neg = act(pos), act(neg)
-    for conv, act in zip(enc.convs[1:], enc.acts[1:]):
-        pos = cache.propagate(pos @ conv.lin.weight.t())
-        neg = cache.propagate(neg @ conv.lin.weight.t())
-        if conv.bias is not None:
-            pos, neg = pos + conv.bias, neg + conv.bias
-        pos, neg = act(pos), act(neg)
+    pos = cache.propagate(h, conv.bias)
+    neg = cache.propagate(_Permute.apply(h, perm), conv.bias)
+    for i in range(num_layers):
+        if i > 0:
+            conv = enc.convs[i]
+            pos = cache.propagate(pos @ conv.lin.weight.t(), conv.bias)
+            neg = cache.propagate(neg @ conv.lin.weight.t(), conv.bias)
+        if last_act or i < num_layers - 1:
+            pos, neg = enc.acts[i](pos), enc.acts[i](neg)
     return pos, neg

@@ -27,12 +27,23 @@ def make_graph(n=60, f=40, density=0.05, undirected=True, weighted=False,
     return data
 
 
-def make_model(data, hidden=16, layers=1, seed=0, loss_fn=None, fast=True):
+# 'elu': the generic fast path (autograd through the head's modules);
+# 'prelu': DGI's head, fused (dgi_head.py), and with one layer the whole
+# objective fused (dgi_fused.py).
+ACTS = ['elu', 'prelu']
+
+
+def make_model(data, hidden=16, layers=1, seed=0, loss_fn=None, fast=True,
+               act='prelu', bias=True):
     torch.manual_seed(seed)
+    encoder = GCNEncoder(data.num_features, hidden, num_layers=layers,
+                         act=act, bias=bias)
+    if act == 'prelu':  # away from the initial 0.25, different per channel
+        for a in encoder.acts:
+            a.weight.data.uniform_(-0.5, 1.5)
     return DeepGraphInfomax(
-        hidden, GCNEncoder(data.num_features, hidden, num_layers=layers),
-        SigmoidMeanReadout(), FeatureShuffle(generator=123), loss_fn=loss_fn,
-        fast=fast)
+        hidden, encoder, SigmoidMeanReadout(), FeatureShuffle(generator=123),
+        loss_fn=loss_fn, fast=fast)
 
 
 def loss_and_grads(model, data):
@@ -47,10 +58,12 @@ def loss_and_grads(model, data):
 @pytest.mark.parametrize('undirected', [True, False])
 @pytest.mark.parametrize('layers', [1, 2])
 @pytest.mark.parametrize('weighted', [False, True])
-def test_fast_path_matches_plain_path(density, undirected, layers, weighted):
+@pytest.mark.parametrize('act', ACTS)
+def test_fast_path_matches_plain_path(density, undirected, layers, weighted,
+                                      act):
     data = make_graph(density=density, undirected=undirected,
                       weighted=weighted)
-    fast = make_model(data, layers=layers)
+    fast = make_model(data, layers=layers, act=act)
     plain = copy.deepcopy(fast)
     plain.fast = False
     assert fast_path_supported(fast, fast.encoder_inputs(data))
@@ -64,9 +77,12 @@ def test_fast_path_matches_plain_path(density, undirected, layers, weighted):
         assert all(g.abs().sum() > 0 for g in g1.values())
 
 
-def test_fast_path_with_other_loss_and_training_steps():
+@pytest.mark.parametrize('loss_fn,act,bias', [
+    (InfoNCELoss(0.5), 'elu', True), (None, 'prelu', True),
+    (None, 'prelu', False)])
+def test_fast_path_training_steps(loss_fn, act, bias):
     data = make_graph()
-    fast = make_model(data, loss_fn=InfoNCELoss(0.5))
+    fast = make_model(data, loss_fn=loss_fn, act=act, bias=bias)
     plain = copy.deepcopy(fast)
     plain.fast = False
     opts = [torch.optim.Adam(m.parameters(), lr=0.01) for m in (fast, plain)]
@@ -113,9 +129,10 @@ def test_fast_path_not_taken_when_it_would_differ():
 
 
 @pytest.mark.parametrize('layout', ['coo', 'csr'])
-def test_sparse_feature_tensor_matches_dense_plain_path(layout):
+@pytest.mark.parametrize('act', ACTS)
+def test_sparse_feature_tensor_matches_dense_plain_path(layout, act):
     data = make_graph()
-    fast = make_model(data)
+    fast = make_model(data, act=act)
     plain = copy.deepcopy(fast)
     plain.fast = False
     x = data.x.to_sparse_coo() if layout == 'coo' else data.x.to_sparse_csr()

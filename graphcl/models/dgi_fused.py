@@ -1,0 +1,119 @@
+r"""DGI's whole training objective for a one-layer GCN encoder (DGI's
+transductive setup) as one operation with hand-written gradients.
+
+With :math:`\mathbf{H} = \mathbf{X}\mathbf{W}^{\top}` and the shuffle's
+permutation matrix :math:`\mathbf{\Pi}`, the two branches are
+
+.. math::
+    \mathbf{P} = \hat{\mathbf{A}}\mathbf{H} + \mathbf{b}, \qquad
+    \tilde{\mathbf{P}} = (\hat{\mathbf{A}}\mathbf{\Pi})\mathbf{H} +
+    \mathbf{b}
+
+where :math:`\hat{\mathbf{A}}\mathbf{\Pi}` is :math:`\hat{\mathbf{A}}` with
+its column indices permuted (no copy of :math:`\mathbf{H}`), and the
+backward accumulates :math:`\hat{\mathbf{A}}^{\top}\partial\mathbf{P} +
+(\hat{\mathbf{A}}\mathbf{\Pi})^{\top}\partial\tilde{\mathbf{P}}` into one
+buffer. The head (PReLU, sigmoid-mean readout, bilinear critic, JSD) is
+:func:`~graphcl.models.dgi_head.jsd_head_grads`. All gradients are computed
+in the forward pass in three :math:`(N, D)` work buffers that are kept
+between epochs, so the activations stay in cache on small graphs and are
+not page-faulted again on large ones.
+"""
+from typing import Optional, Tuple
+
+import torch
+from torch import Tensor
+from torch.autograd.function import once_differentiable
+
+from .dgi_fast import FastGCNCache
+from .dgi_head import jsd_head_grads, precomputed_backward
+
+__all__ = ['fused_gcn_dgi_loss', 'permute_columns', 'permute_rows']
+
+
+def permute_columns(a: Tensor, perm: Tensor) -> Tensor:
+    r"""CSR :math:`\mathbf{A}\mathbf{\Pi}` with :math:`(\mathbf{\Pi}
+    \mathbf{H})_j = \mathbf{H}_{\pi(j)}`: entry :math:`(i, j)` moves to
+    column :math:`\pi(j)`, :math:`O(\mathrm{nnz})`."""
+    return torch.sparse_csr_tensor(a.crow_indices(),
+                                   perm[a.col_indices()], a.values(),
+                                   a.shape, check_invariants=False)
+
+
+def permute_rows(a: Tensor, inv: Tensor) -> Tensor:
+    r"""CSR whose row :math:`r` is row ``inv[r]`` of ``a``, i.e.
+    :math:`\mathbf{\Pi}^{\top}\mathbf{A}` for ``inv`` the inverse of
+    :math:`\pi`, :math:`O(N + \mathrm{nnz})`."""
+    crow = a.crow_indices()
+    lengths = crow.diff()[inv]
+    new_crow = torch.cat([crow.new_zeros(1), lengths.cumsum(0)])
+    shift = crow[:-1][inv] - new_crow[:-1]
+    src = torch.arange(a.values().numel(), device=crow.device)
+    src += torch.repeat_interleave(shift, lengths,
+                                   output_size=a.values().numel())
+    return torch.sparse_csr_tensor(new_crow, a.col_indices()[src],
+                                   a.values()[src], a.shape,
+                                   check_invariants=False)
+
+
+class _FusedGCNDGI(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, weight: Tensor, bias: Optional[Tensor], slope: Tensor,
+                disc: Tensor, x: Tensor, cache: FastGCNCache,
+                perm: Tensor) -> Tensor:
+        n, d = x.size(0), weight.size(0)
+        buf_h, buf_pos, buf_neg = cache.workspace(n, d, weight)
+        inv = torch.empty_like(perm)
+        inv[perm] = torch.arange(n, device=perm.device)
+        adj_perm = permute_columns(cache.adj, perm)
+
+        w_t = weight.t().contiguous()
+        if cache.x is not None:  # sparse features
+            torch.addmm(buf_h, cache.x, w_t, beta=0, out=buf_h)
+        else:
+            torch.mm(x, w_t, out=buf_h)
+        for a, out in ((cache.adj, buf_pos), (adj_perm, buf_neg)):
+            if bias is None:
+                torch.addmm(out, a, buf_h, beta=0, out=out)
+            else:
+                torch.addmm(bias.expand(n, d), a, buf_h, out=out)
+
+        need = any(ctx.needs_input_grad)
+        # The input gradients overwrite buf_pos / buf_neg; buf_h is scratch.
+        loss, grads = jsd_head_grads(buf_pos, buf_neg, slope, disc, need,
+                                     out_pos=buf_pos, out_neg=buf_neg,
+                                     scratch=buf_h)
+        ctx.grads = None
+        if not need:
+            return loss
+        g_pos, g_neg, g_slope, g_disc = grads
+        g_bias = None if bias is None else g_pos.sum(0) + g_neg.sum(0)
+        g_h = torch.addmm(buf_h, cache.adj_t, g_pos, beta=0, out=buf_h)
+        g_h.addmm_(permute_rows(cache.adj_t, inv), g_neg)
+        if cache.x is not None:
+            g_w_t = cache.x_t @ g_h
+        else:
+            g_w_t = x.t() @ g_h
+        ctx.grads = (g_w_t.t().contiguous(), g_bias, g_slope, g_disc,
+                     None, None, None)
+        return loss
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad: Tensor):
+        return precomputed_backward(ctx, grad)
+
+
+def fused_gcn_dgi_loss(model, cache: FastGCNCache, inputs: tuple,
+                       head: Tuple[Tensor, Tensor]) -> Tensor:
+    r"""DGI's loss for a one-layer GCN encoder with DGI's head, drawing the
+    permutation from the model's
+    :class:`~graphcl.corruptions.FeatureShuffle` exactly as the plain path
+    does; equal, with its gradients, to :meth:`forward` + :meth:`loss`."""
+    x, edge_index = inputs[0], inputs[1]
+    edge_weight = inputs[2] if len(inputs) > 2 else None
+    conv = model.encoder.convs[0]
+    cache.update(conv, x, edge_index, edge_weight)
+    perm = model.corruption.permutation(x.size(0), x.device)
+    return _FusedGCNDGI.apply(conv.lin.weight, conv.bias, *head, x, cache,
+                              perm)

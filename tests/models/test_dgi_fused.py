@@ -1,0 +1,93 @@
+import copy
+
+import torch
+from torch_geometric.data import Data
+
+from graphcl.corruptions import FeatureShuffle
+from graphcl.models import DeepGraphInfomax
+from graphcl.models.dgi_fused import permute_columns, permute_rows
+from graphcl.nn import GCNEncoder, SigmoidMeanReadout
+
+
+def random_csr(n=12, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    dense = (torch.rand(n, n, generator=g) < 0.3) * torch.rand(
+        n, n, generator=g)
+    return dense, dense.to_sparse_csr()
+
+
+def test_permute_columns_and_rows():
+    dense, a = random_csr()
+    perm = torch.randperm(12, generator=torch.Generator().manual_seed(1))
+    inv = torch.empty_like(perm)
+    inv[perm] = torch.arange(12)
+    h = torch.randn(12, 5)
+    # (A Pi) H = A (H[perm]); (A Pi)^T G = (A^T G)[inv]
+    assert torch.allclose(permute_columns(a, perm) @ h, dense @ h[perm],
+                          atol=1e-6)
+    a_t = dense.t().contiguous().to_sparse_csr()
+    assert torch.allclose(permute_rows(a_t, inv) @ h, (dense.t() @ h)[inv],
+                          atol=1e-6)
+
+
+def test_permute_rows_with_empty_rows():
+    dense, _ = random_csr()
+    dense[3] = 0
+    dense[7] = 0
+    perm = torch.arange(11, -1, -1)
+    out = permute_rows(dense.to_sparse_csr(), perm)
+    assert torch.equal(out.to_dense(), dense[perm])
+
+
+def graph(n=50, f=30, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = (torch.rand(n, f, generator=g) < 0.1).float()
+    edge_index = torch.randint(0, n, (2, 200), generator=g)
+    return Data(x=x, edge_index=edge_index)
+
+
+def model(data, hidden=8):
+    torch.manual_seed(0)
+    return DeepGraphInfomax(hidden, GCNEncoder(data.num_features, hidden),
+                            SigmoidMeanReadout(),
+                            FeatureShuffle(generator=5))
+
+
+def test_work_buffers_reused_and_released():
+    data = graph()
+    m = model(data)
+    m.objective(data).backward()
+    work = m._fast_cache._work[1]
+    m.objective(data).backward()
+    assert all(a is b for a, b in zip(work, m._fast_cache._work[1]))
+    m.embed(data)
+    assert m._fast_cache._work is None
+    # a graph of another size gets buffers of its size
+    other = graph(n=70)
+    m.objective(other)
+    assert m._fast_cache._work[1][0].shape == (70, 8)
+
+
+def test_two_objectives_then_one_backward():
+    # the work buffers are overwritten by the second call; the gradients
+    # of the first must not be
+    data, other = graph(), graph(seed=1)
+    m = model(data)
+    plain = copy.deepcopy(m)
+    plain.fast = False
+    (m.objective(data) + m.objective(other)).backward()
+    (plain.objective(data) + plain.objective(other)).backward()
+    for (k, p), (_, q) in zip(m.named_parameters(),
+                              plain.named_parameters()):
+        assert torch.allclose(p.grad, q.grad, atol=1e-5), k
+
+
+def test_no_grad_gives_the_loss():
+    data = graph()
+    m = model(data)
+    plain = copy.deepcopy(m)
+    plain.fast = False
+    with torch.no_grad():
+        loss = m.objective(data)
+    assert loss.grad_fn is None
+    assert torch.allclose(loss, plain.objective(data), atol=1e-6)
