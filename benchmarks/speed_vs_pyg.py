@@ -4,10 +4,14 @@ normalisation, PReLU, corruption x[randperm], summary sigmoid(mean), Adam lr
 0.001, a fixed number of epochs), with the same hyperparameters, inputs and
 number of epochs for both (early stopping off).
 
-Each seed runs in its own subprocess that trains both implementations with
-their epochs interleaved (one PyG epoch, one graphcl epoch, ...), so both
-see the same machine conditions; peak RSS comes from a separate short run
-of each alone. Seconds per epoch: median over all timed epochs of all
+Each seed runs in its own subprocess that trains both implementations in
+alternating blocks of epochs (``--block``, default 10: ten PyG epochs, ten
+graphcl epochs, ...), so both see the same machine conditions while each
+runs in its steady state as it would alone. ``--block 1`` alternates every
+epoch; then each implementation starts every epoch with the other's data in
+the caches (on 2 cores that costs graphcl's ~8 ms epoch 3-4 ms, see
+results/speed_vs_pyg.md). Peak RSS comes from a separate short run of each
+alone. Seconds per epoch: median over all timed epochs of all
 seeds. Accuracy: graphcl's linear probe on both embeddings.
 
     python benchmarks/speed_vs_pyg.py
@@ -78,7 +82,7 @@ def setup(impl: str, data, seed: int):
 
 
 def worker(impls, dataset: str, seed: int, epochs: int, root: str,
-           probe: bool, threads=None):
+           probe: bool, threads=None, block: int = 10):
     """Trains the given implementations on one seed, their epochs
     interleaved (PyG epoch, graphcl epoch, ...) so that both see the same
     machine conditions; prints one JSON line."""
@@ -96,15 +100,16 @@ def worker(impls, dataset: str, seed: int, epochs: int, root: str,
     times = {impl: [] for impl in impls}
     for model, *_ in runs.values():
         model.train()
-    for _ in range(epochs):
+    for start in range(0, epochs, block):
         for impl, (model, objective, embed, optimizer) in runs.items():
-            t0 = time.perf_counter()
-            optimizer.zero_grad()
-            loss = objective()
-            loss.backward()
-            optimizer.step()
-            loss.item()
-            times[impl].append(time.perf_counter() - t0)
+            for _ in range(min(block, epochs - start)):
+                t0 = time.perf_counter()
+                optimizer.zero_grad()
+                loss = objective()
+                loss.backward()
+                optimizer.step()
+                loss.item()
+                times[impl].append(time.perf_counter() - t0)
     out = dict(dataset=data.name, seed=seed, threads=torch.get_num_threads(),
                peak_rss_mb=peak_rss_mb(), runs={})
     for impl, (model, objective, embed, optimizer) in runs.items():
@@ -116,10 +121,11 @@ def worker(impls, dataset: str, seed: int, epochs: int, root: str,
     print(json.dumps(out))
 
 
-def run_worker(impls, dataset, seed, epochs, root, probe=True, threads=None):
+def run_worker(impls, dataset, seed, epochs, root, probe=True, threads=None,
+               block=10):
     cmd = [sys.executable, '-W', 'ignore', __file__, '--worker',
            ','.join(impls), '--datasets', dataset, '--seed', str(seed),
-           '--epochs', str(epochs), '--root', root]
+           '--epochs', str(epochs), '--root', root, '--block', str(block)]
     if threads:
         cmd += ['--threads', str(threads)]
     if not probe:
@@ -143,13 +149,16 @@ def main():
     p.add_argument('--no-probe', action='store_true', help=argparse.SUPPRESS)
     p.add_argument('--threads', type=int, default=None,
                    help='torch threads for both (default: torch default)')
+    p.add_argument('--block', type=int, default=10,
+                   help='epochs of one implementation before switching to '
+                        'the other (1: alternate every epoch)')
     p.add_argument('--root', default=None)
     p.add_argument('--output', default='speed_vs_pyg.md')
     args = p.parse_args()
     if args.worker:
         return worker(args.worker.split(','), args.datasets[0], args.seed,
                       args.epochs or 300, args.root, not args.no_probe,
-                      args.threads)
+                      args.threads, args.block)
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from _common import data_root, machine, write
@@ -168,7 +177,7 @@ def main():
             if seed % 2:
                 impls.reverse()  # alternate who goes first
             r = run_worker(impls, dataset, seed, epochs, root,
-                           threads=args.threads)
+                           threads=args.threads, block=args.block)
             for impl, run in r['runs'].items():
                 runs[impl].append(run)
                 print(f"{dataset} {impl} seed {seed}: "
@@ -205,10 +214,10 @@ def main():
         '`examples/infomax_transductive.py` (GCNConv with `cached=True`). '
         'graphcl: `graphcl.models.build_method("dgi")` through '
         '`DeepGraphInfomax.objective` (fast path). Each seed is its own '
-        'process training both with their epochs interleaved (PyG and '
-        'graphcl see the same machine conditions). s/epoch: median '
-        'over every epoch after the first (the first builds caches; its '
-        'median is listed too). Accuracy: the same linear probe (validation-'
+        f'process training both in alternating blocks of {args.block} '
+        'epoch(s) (PyG and graphcl see the same machine conditions). '
+        's/epoch: median over every epoch after the first (the first '
+        'builds caches; its median is listed too). Accuracy: the same linear probe (validation-'
         'chosen L2) on both; mean ± std over the seeds run. Peak RSS: a '
         'separate 3-epoch run of each alone, whole process (Python + '
         'torch + data).', '',

@@ -56,6 +56,10 @@ def permute_rows(a: Tensor, inv: Tensor) -> Tensor:
                                    check_invariants=False)
 
 
+def _column_sum(t: Tensor) -> Tensor:
+    return t.new_ones(t.size(0)) @ t  # BLAS: 2-3x faster than t.sum(0)
+
+
 class _FusedGCNDGI(torch.autograd.Function):
     @staticmethod
     def forward(ctx, weight: Tensor, bias: Optional[Tensor], slope: Tensor,
@@ -87,7 +91,7 @@ class _FusedGCNDGI(torch.autograd.Function):
         if not need:
             return loss
         g_pos, g_neg, g_slope, g_disc = grads
-        g_bias = None if bias is None else g_pos.sum(0) + g_neg.sum(0)
+        g_bias = None if bias is None else _column_sum(g_pos) + _column_sum(g_neg)
         g_h = torch.addmm(buf_h, cache.adj_t, g_pos, beta=0, out=buf_h)
         g_h.addmm_(permute_rows(cache.adj_t, inv), g_neg)
         if cache.x is not None:

@@ -52,6 +52,16 @@ def _slope_gradient(grad: Tensor, pre: Tensor, slope: Tensor,
     return out.lerp_(grad, slope.to(grad.dtype))
 
 
+def _prelu(pre: Tensor, slope: Tensor, out: Optional[Tensor]) -> Tensor:
+    r""":math:`\mathbf{P} + (\mathbf{a} - 1)\min(\mathbf{P}, 0)`, in
+    ``out`` when given (a buffer already in cache is several times faster
+    than the fresh one ``F.prelu`` allocates)."""
+    if out is None:
+        return F.prelu(pre, slope)
+    torch.clamp_max(pre, 0, out=out)
+    return torch.addcmul(pre, out, slope - 1, out=out)
+
+
 def jsd_head_grads(pos: Tensor, neg: Tensor, slope: Tensor, weight: Tensor,
                    need_grad: bool = True, out_pos: Optional[Tensor] = None,
                    out_neg: Optional[Tensor] = None,
@@ -63,14 +73,16 @@ def jsd_head_grads(pos: Tensor, neg: Tensor, slope: Tensor, weight: Tensor,
     :math:`(N, D)` work buffer. Fresh tensors are used where they are
     ``None``."""
     n = pos.size(0)
-    z = F.prelu(pos, slope)
-    s = torch.sigmoid(z.mean(0))
+    ones = pos.new_ones(n)  # column sums as matrix-vector products (BLAS,
+    # 2-3x faster than sum(0) here)
+    z = _prelu(pos, slope, scratch)
+    s = torch.sigmoid(ones @ z / n)
     u = weight @ s
     l_pos = z @ u
     g_pos = torch.sigmoid(-l_pos).div_(-n)  # dL / d(z_pos @ u)
     g_u = g_pos @ z
     del z
-    z = F.prelu(neg, slope)
+    z = _prelu(neg, slope, scratch)
     l_neg = z @ u
     loss = F.softplus(-l_pos).mean() + F.softplus(l_neg).mean()
     if not need_grad:
@@ -84,7 +96,7 @@ def jsd_head_grads(pos: Tensor, neg: Tensor, slope: Tensor, weight: Tensor,
     # dL/da_j = sum_i (dL/dZ)_ij min(P_ij, 0) with dL/dZ = g u^T (+ 1
     # g_mean^T on the input branch): rank two, so two reductions of min(P, 0).
     q = torch.clamp_max(pos, 0, out=scratch)
-    coef = torch.stack([g_pos, torch.ones_like(g_pos)]) @ q
+    coef = torch.stack([g_pos, ones]) @ q
     torch.clamp_max(neg, 0, out=q)
     g_slope = u * (coef[0] + g_neg @ q) + g_mean * coef[1]
     if slope.numel() == 1:
