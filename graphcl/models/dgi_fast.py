@@ -45,14 +45,17 @@ __all__ = ['FastGCNCache', 'fast_path_supported', 'fast_encode_pair']
 SPARSE_FEATURE_DENSITY = 0.10
 
 
-def spmm(a: Tensor, h: Tensor, bias: Optional[Tensor] = None) -> Tensor:
+def spmm(a: Tensor, h: Tensor, bias: Optional[Tensor] = None,
+         out: Optional[Tensor] = None) -> Tensor:
     r"""``a @ h (+ bias)`` for a sparse CSR ``a`` and a dense ``h``, written
-    straight into a fresh output. (``a @ h`` itself zero-fills a buffer and
-    copies it into the output first: two extra passes over the result.)"""
+    straight into ``out`` (a fresh tensor when ``None``). (``a @ h`` itself
+    zero-fills a buffer and copies it into the output first: two extra
+    passes over the result.)"""
     h = h.contiguous()
+    if out is None:
+        out = h.new_empty(a.size(0), h.size(1))
     if bias is not None:
-        return torch.addmm(bias.expand(a.size(0), h.size(1)), a, h)
-    out = h.new_empty(a.size(0), h.size(1))
+        return torch.addmm(bias.expand_as(out), a, h, out=out)
     return torch.addmm(out, a, h, beta=0, out=out)  # beta=0: out not read
 
 

@@ -25,7 +25,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from .dgi_fast import FastGCNCache
+from .dgi_fast import FastGCNCache, spmm
 from .dgi_head import jsd_head_grads, precomputed_backward
 
 __all__ = ['fused_gcn_dgi_loss', 'permute_columns', 'permute_rows']
@@ -73,14 +73,11 @@ class _FusedGCNDGI(torch.autograd.Function):
 
         w_t = weight.t().contiguous()
         if cache.x is not None:  # sparse features
-            torch.addmm(buf_h, cache.x, w_t, beta=0, out=buf_h)
+            spmm(cache.x, w_t, out=buf_h)
         else:
             torch.mm(x, w_t, out=buf_h)
-        for a, out in ((cache.adj, buf_pos), (adj_perm, buf_neg)):
-            if bias is None:
-                torch.addmm(out, a, buf_h, beta=0, out=out)
-            else:
-                torch.addmm(bias.expand(n, d), a, buf_h, out=out)
+        spmm(cache.adj, buf_h, bias, out=buf_pos)
+        spmm(adj_perm, buf_h, bias, out=buf_neg)
 
         need = any(ctx.needs_input_grad)
         # The input gradients overwrite buf_pos / buf_neg; buf_h is scratch.
@@ -91,11 +88,12 @@ class _FusedGCNDGI(torch.autograd.Function):
         if not need:
             return loss
         g_pos, g_neg, g_slope, g_disc = grads
-        g_bias = None if bias is None else _column_sum(g_pos) + _column_sum(g_neg)
-        g_h = torch.addmm(buf_h, cache.adj_t, g_pos, beta=0, out=buf_h)
+        g_bias = (None if bias is None else
+                  _column_sum(g_pos) + _column_sum(g_neg))
+        g_h = spmm(cache.adj_t, g_pos, out=buf_h)
         g_h.addmm_(permute_rows(cache.adj_t, inv), g_neg)
         if cache.x is not None:
-            g_w_t = cache.x_t @ g_h
+            g_w_t = spmm(cache.x_t, g_h)
         else:
             g_w_t = x.t() @ g_h
         ctx.grads = (g_w_t.t().contiguous(), g_bias, g_slope, g_disc,
