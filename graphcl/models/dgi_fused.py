@@ -66,12 +66,13 @@ class _FusedGCNDGI(torch.autograd.Function):
                 disc: Tensor, x: Tensor, cache: FastGCNCache,
                 perm: Tensor) -> Tensor:
         n, d = x.size(0), weight.size(0)
-        buf_h, buf_pos, buf_neg = cache.workspace(n, d, weight)
+        buf_h, buf_pos, buf_neg, w_t, g_w_t = cache.workspace(
+            n, d, weight.size(1), weight)
         inv = torch.empty_like(perm)
         inv[perm] = torch.arange(n, device=perm.device)
         adj_perm = permute_columns(cache.adj, perm)
 
-        w_t = weight.t().contiguous()
+        w_t.copy_(weight.t())
         if cache.x is not None:  # sparse features
             spmm(cache.x, w_t, out=buf_h)
         else:
@@ -93,9 +94,9 @@ class _FusedGCNDGI(torch.autograd.Function):
         g_h = spmm(cache.adj_t, g_pos, out=buf_h)
         g_h.addmm_(permute_rows(cache.adj_t, inv), g_neg)
         if cache.x is not None:
-            g_w_t = spmm(cache.x_t, g_h)
+            spmm(cache.x_t, g_h, out=g_w_t)
         else:
-            g_w_t = x.t() @ g_h
+            torch.mm(x.t(), g_h, out=g_w_t)
         ctx.grads = (g_w_t.t().contiguous(), g_bias, g_slope, g_disc,
                      None, None, None)
         return loss
