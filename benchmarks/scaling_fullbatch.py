@@ -36,7 +36,7 @@ EPOCHS = 10
 
 def bandwidth_gbs() -> float:
     import torch
-    a = torch.ones(64 * 2**20 // 4)
+    a = torch.ones(512 * 2**20 // 4)  # 512 MB: far beyond the L3 cache
     b = torch.empty_like(a)
     b.copy_(a)
     best = float('inf')
@@ -45,6 +45,30 @@ def bandwidth_gbs() -> float:
         b.copy_(a)
         best = min(best, time.perf_counter() - t0)
     return 2 * a.numel() * 4 / best / 1e9  # read + write
+
+
+def profile_epoch(model, opt, data, n: int) -> dict:
+    """Share of one epoch's operator time spent in the feature products
+    (X W, X^T G), the adjacency products (four per epoch) and everything
+    else (head, PReLU, transposes, Adam), from torch.profiler."""
+    from torch.profiler import profile
+    with profile(record_shapes=True) as prof:
+        opt.zero_grad()
+        model.objective(data).backward()
+        opt.step()
+    parts = dict(features=0.0, adjacency=0.0, rest=0.0)
+    for e in prof.key_averages(group_by_input_shape=True):
+        if e.key.startswith('aten::') and e.key not in ('aten::mm', ):
+            shapes = [tuple(s) for s in e.input_shapes if s]
+            if e.key.startswith('aten::addmm') and (n, n) in shapes:
+                parts['adjacency'] += e.self_cpu_time_total
+            elif e.key.startswith('aten::addmm') and (
+                    (n, FEATURES) in shapes or (FEATURES, n) in shapes):
+                parts['features'] += e.self_cpu_time_total
+            else:
+                parts['rest'] += e.self_cpu_time_total
+    total = sum(parts.values()) or 1.0
+    return {k: v / total for k, v in parts.items()}
 
 
 def worker(n: int, epochs: int):
@@ -71,6 +95,8 @@ def worker(n: int, epochs: int):
         opt.step()
         loss.item()
         times.append(time.perf_counter() - t0)
+    peak_rss = peak_rss_mb()  # before the bandwidth test's buffers
+    shares = profile_epoch(model, opt, data, n)
     nnz_x = data.x._nnz() if data.x.layout != torch.strided else int(
         (data.x != 0).sum())
     e = data.edge_index.size(1)
@@ -82,9 +108,9 @@ def worker(n: int, epochs: int):
     print(json.dumps(dict(
         nodes=n, edges=e, nnz_x=nnz_x, first_epoch=times[0],
         seconds_per_epoch=statistics.median(times[1:]), generate_s=gen_s,
-        rss_after_data_mb=rss_data, peak_rss_mb=peak_rss_mb(),
+        rss_after_data_mb=rss_data, peak_rss_mb=peak_rss,
         floor_bytes=floor_bytes, bandwidth_gbs=bw,
-        floor_s=floor_bytes / (bw * 1e9),
+        floor_s=floor_bytes / (bw * 1e9), shares=shares,
         threads=torch.get_num_threads())))
 
 
@@ -124,8 +150,9 @@ def main():
         'caches and is listed apart). Peak RSS: whole process.', '',
         '| nodes | edges | feature non-zeros | s/epoch | first epoch s | '
         'µs per (node + edge) | RSS after data MB | peak RSS MB | '
-        'floor s/epoch | measured / floor |',
-        '|---|---|---|---|---|---|---|---|---|---|',
+        'floor s/epoch | measured / floor | time in X products / '
+        'adjacency products / rest |',
+        '|---|---|---|---|---|---|---|---|---|---|---|',
     ]
     for r in rows:
         per = 1e6 * r['seconds_per_epoch'] / (r['nodes'] + r['edges'])
@@ -134,7 +161,9 @@ def main():
             f"{r['seconds_per_epoch']:.4f} | {r['first_epoch']:.3f} | "
             f"{per:.3f} | {r['rss_after_data_mb']:.0f} | "
             f"{r['peak_rss_mb']:.0f} | {r['floor_s']:.4f} | "
-            f"{r['seconds_per_epoch'] / r['floor_s']:.1f}x |")
+            f"{r['seconds_per_epoch'] / r['floor_s']:.1f}x | "
+            f"{r['shares']['features']:.0%} / {r['shares']['adjacency']:.0%}"
+            f" / {r['shares']['rest']:.0%} |")
     if len(rows) >= 2:
         a, b = rows[0], rows[-1]
         growth_t = b['seconds_per_epoch'] / a['seconds_per_epoch']
@@ -142,6 +171,11 @@ def main():
         lines += ['', f"From {a['nodes']:,} to {b['nodes']:,} nodes the "
                   f"graph (nodes + edges) grows {growth_e:.0f}x and the "
                   f"epoch time {growth_t:.0f}x."]
+    lines += ['', 'Time shares: operator self-time of one profiled epoch '
+              '(torch.profiler): the sparse products with X (X W and '
+              'X^T G), the four adjacency products, and the rest (PReLU, '
+              'readout, critic, loss and their gradients, transposes, '
+              'Adam).']
     lines += ['', 'Floor: bytes an epoch must move at least (X twice, the '
               'adjacency four times, the activations '
               f'{ACTIVATION_PASSES} times, the weights for Adam) over the '
