@@ -49,6 +49,10 @@ def _add_train_parser(subparsers):
                    "(default: shuffle)")
     p.add_argument('--loss', default='jsd',
                    help='jsd, infonce, triplet or dv (default: jsd)')
+    p.add_argument('--disc-init', default=None, choices=['xavier', 'pyg'],
+                   help="initialisation of DGI's bilinear critic: as DGI's "
+                   "reference code (xavier) or as PyG (pyg) (default: "
+                   "xavier)")
     p.add_argument('--lr', type=float, default=1e-3,
                    help='Adam learning rate (default: 0.001)')
     p.add_argument('--weight-decay', type=float, default=0.0)
@@ -91,7 +95,7 @@ def _run_train(args) -> int:
     from .experiment import run_experiment
     options = dict(hidden=args.hidden, corruption=args.corruption,
                    loss=args.loss)
-    for key in ('layers', 'encoder'):  # unset: the method's/mode's default
+    for key in ('layers', 'encoder', 'disc_init'):  # unset: the default
         if getattr(args, key) is not None:
             options[key] = getattr(args, key)
     try:

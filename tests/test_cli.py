@@ -33,6 +33,7 @@ def test_train(graph_file, tmp_path, capsys):
     assert metrics['seeds'] == [0, 1] and len(metrics['test_acc']) == 2
     assert metrics['config']['hidden'] == 16
     assert metrics['config']['epochs'] == 5
+    assert metrics['config']['disc_init'] == 'xavier'
     z = torch.load(out / 'embeddings.pt', weights_only=True)
     assert z.shape == (40, 16)
     state = torch.load(out / 'encoder.pt', weights_only=True)
@@ -113,6 +114,16 @@ def test_datasets_lists_cora(capsys):
     assert main(['datasets']) == 0
     out = capsys.readouterr().out
     assert 'Cora' in out and 'CiteSeer' in out
+
+
+def test_disc_init_option(graph_file, tmp_path, capsys):
+    out = tmp_path / 'out'
+    code = main(['train', 'dgi', '--dataset', str(graph_file), '--epochs',
+                 '2', '--hidden', '8', '--disc-init', 'pyg', '--out',
+                 str(out), '--quiet'])
+    assert code == 0, capsys.readouterr().err
+    with open(out / 'metrics.json') as f:
+        assert json.load(f)['config']['disc_init'] == 'pyg'
 
 
 def test_help_lists_options(capsys):

@@ -1,4 +1,11 @@
-r"""Registers DGI with its paper defaults (Veličković et al., 2019)."""
+r"""Registers DGI with its paper defaults (Veličković et al., 2019).
+
+The bilinear critic starts as in DGI's reference code (``disc_init=
+'xavier'``, about ten times smaller than PyG's initialisation): over 10
+seeds that raised the linear probe's validation accuracy from 80.74 to
+81.06 on Cora and from 71.88 to 72.68 on CiteSeer
+(benchmarks/results/dgi_accuracy.md). ``DeepGraphInfomax`` built by hand
+keeps PyG's initialisation."""
 from ..losses import get_loss
 from ..nn.discriminators import get_discriminator
 from ..nn.encoders import get_encoder
@@ -8,14 +15,15 @@ from .registry import register_method
 
 DGI_DEFAULTS = dict(
     encoder='gcn', hidden=512, layers=1, act='prelu', readout='sigmoid_mean',
-    corruption='shuffle', discriminator='bilinear', loss='jsd', seed=None,
+    corruption='shuffle', discriminator='bilinear', disc_init='xavier',
+    loss='jsd', seed=None,
 )
 
 
 @register_method('dgi', DGI_DEFAULTS)
 def build_dgi(in_channels: int, encoder: str, hidden: int, layers: int,
               act: str, readout: str, corruption: str, discriminator: str,
-              loss: str, seed=None) -> DeepGraphInfomax:
+              disc_init: str, loss: str, seed=None) -> DeepGraphInfomax:
     from ..corruptions import get_corruption
     return DeepGraphInfomax(
         hidden_channels=hidden,
@@ -23,6 +31,6 @@ def build_dgi(in_channels: int, encoder: str, hidden: int, layers: int,
                             num_layers=layers, act=act),
         summary=get_readout(readout, hidden),
         corruption=get_corruption(corruption, generator=seed),
-        discriminator=get_discriminator(discriminator, hidden),
+        discriminator=get_discriminator(discriminator, hidden, disc_init),
         loss_fn=get_loss(loss),
     )

@@ -54,23 +54,39 @@ class BilinearDiscriminator(Discriminator):
 
     Args:
         channels (int): Embedding width :math:`D`.
+        init (str, optional): Initialisation of :math:`\mathbf{W}`:
+            ``'pyg'``, uniform in :math:`\pm 1/\sqrt{D}` as PyG's
+            :class:`~torch_geometric.nn.models.DeepGraphInfomax`; or
+            ``'xavier'``, DGI's reference code (Xavier-uniform of
+            ``nn.Bilinear(D, D, 1)``'s :math:`(1, D, D)` weight, uniform in
+            :math:`\pm\sqrt{6 / (D^2 + D)}`, about ten times smaller).
+            (default: ``'pyg'``)
     """
-    def __init__(self, channels: int):
+    INITS = ('pyg', 'xavier')
+
+    def __init__(self, channels: int, init: str = 'pyg'):
         super().__init__()
+        if init not in self.INITS:
+            raise ValueError(f"Unknown init '{init}' for "
+                             f"BilinearDiscriminator; choose one of "
+                             f"{list(self.INITS)}")
         self.channels = channels
+        self.init = init
         self.weight = Parameter(torch.empty(channels, channels))
         self.reset_parameters()
 
     def reset_parameters(self):
-        # Same initialisation as PyG's DeepGraphInfomax (uniform in 1/sqrt(D))
-        bound = 1.0 / math.sqrt(self.channels)
+        d = self.channels
+        bound = (1.0 / math.sqrt(d) if self.init == 'pyg' else
+                 math.sqrt(6.0 / (d * d + d)))
         torch.nn.init.uniform_(self.weight, -bound, bound)
 
     def transform(self, summary: Tensor) -> Tensor:
         return summary @ self.weight.t()
 
     def __repr__(self) -> str:
-        return f'{self.__class__.__name__}({self.channels})'
+        init = '' if self.init == 'pyg' else f", init='{self.init}'"
+        return f'{self.__class__.__name__}({self.channels}{init})'
 
 
 class DotDiscriminator(Discriminator):
@@ -95,11 +111,14 @@ class DotDiscriminator(Discriminator):
         return f'{self.__class__.__name__}(temperature={self.temperature})'
 
 
-def get_discriminator(name: str, channels: int) -> Discriminator:
-    r"""Builds a discriminator by name (``'bilinear'`` or ``'dot'``)."""
+def get_discriminator(name: str, channels: int,
+                      init: str = 'pyg') -> Discriminator:
+    r"""Builds a discriminator by name (``'bilinear'`` or ``'dot'``);
+    :obj:`init` is the bilinear weight's initialisation (see
+    :class:`BilinearDiscriminator`)."""
     key = name.lower()
     if key == 'bilinear':
-        return BilinearDiscriminator(channels)
+        return BilinearDiscriminator(channels, init=init)
     if key == 'dot':
         return DotDiscriminator()
     raise ValueError(f"Unknown discriminator '{name}'; choose 'bilinear' or "

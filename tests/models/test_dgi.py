@@ -380,3 +380,12 @@ def test_bad_data_through_forward(bad_case):
     with pytest.raises(ValueError) as e:
         model(data.x, data.edge_index)
     assert needle in str(e.value)
+
+
+def test_dgi_recipe_uses_the_reference_critic_init():
+    assert build_method('dgi', 8).discriminator.init == 'xavier'
+    assert build_method('dgi', 8, disc_init='pyg').discriminator.init == 'pyg'
+    # built by hand it stays a PyG drop-in
+    model = DeepGraphInfomax(16, GCNEncoder(8, 16), SigmoidMeanReadout(),
+                             FeatureShuffle())
+    assert model.discriminator.init == 'pyg'

@@ -83,8 +83,25 @@ def test_init_and_reset_parameters():
     assert disc.weight.abs().max() <= bound
 
 
+def test_xavier_init_as_dgi_reference():
+    # nn.Bilinear(D, D, 1).weight has shape [1, D, D]: Xavier bound
+    # sqrt(6 / (D * D + D)), far below PyG's 1 / sqrt(D)
+    disc = BilinearDiscriminator(64, init='xavier')
+    ref = torch.nn.Bilinear(64, 64, 1).weight
+    torch.nn.init.xavier_uniform_(ref)
+    bound = math.sqrt(6 / (64 * 64 + 64))
+    assert disc.weight.abs().max() <= bound
+    assert disc.weight.abs().max() > 0.9 * bound
+    assert ref.abs().max() <= bound
+    assert get_discriminator('bilinear', 64, 'xavier').init == 'xavier'
+    with pytest.raises(ValueError, match="Unknown init 'normal'"):
+        BilinearDiscriminator(D, init='normal')
+
+
 def test_repr():
     assert repr(BilinearDiscriminator(D)) == f'BilinearDiscriminator({D})'
+    assert (repr(BilinearDiscriminator(D, init='xavier')) ==
+            f"BilinearDiscriminator({D}, init='xavier')")
     assert repr(DotDiscriminator(2.0)) == 'DotDiscriminator(temperature=2.0)'
 
 
