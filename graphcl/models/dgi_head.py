@@ -101,9 +101,11 @@ def jsd_head_grads(pos: Tensor, neg: Tensor, slope: Tensor, weight: Tensor,
     g_slope = u * (coef[0] + g_neg @ q) + g_mean * coef[1]
     if slope.numel() == 1:
         g_slope = g_slope.sum()
-    r = torch.addmm(g_mean.expand(n, -1), g_pos[:, None], u[None, :], out=q)
+    # rank-one products as broadcast element-wise ops (split across threads
+    # like the other element-wise passes, unlike BLAS with k = 1)
+    r = torch.addcmul(g_mean, g_pos[:, None], u, out=q)
     d_pos = _slope_gradient(r, pos, slope, out_pos)
-    torch.mm(g_neg[:, None], u[None, :], out=r)
+    torch.mul(g_neg[:, None], u, out=r)
     d_neg = _slope_gradient(r, neg, slope, out_neg)
     return loss, (d_pos, d_neg, g_slope.view_as(slope), g_weight)
 
