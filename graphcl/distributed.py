@@ -26,6 +26,8 @@ from typing import Optional, Union
 import torch
 from torch import Tensor
 
+from .validation import check_int
+
 __all__ = ['DistEnv', 'TORCHRUN_VARS', 'in_torchrun', 'init_distributed',
            'cleanup_distributed', 'split_nodes', 'is_main',
            'all_reduce_mean', 'check_nproc']
@@ -83,8 +85,7 @@ def check_nproc(nproc: Optional[int]) -> None:
     launch."""
     if nproc is None:
         return
-    if isinstance(nproc, bool) or not isinstance(nproc, int) or nproc < 1:
-        raise ValueError(f"--nproc must be a positive integer, got {nproc!r}")
+    check_int(nproc, '--nproc')
     if not in_torchrun():
         if nproc == 1:
             return

@@ -13,6 +13,7 @@ import torch
 from .models import build_method, method_defaults
 from .perf import make_adam, tune_cpu_allocator
 from .train import pretrain
+from .validation import check_int
 
 __all__ = ['run_experiment', 'peak_rss_mb', 'METRIC_KEYS',
            'MINIBATCH_FANOUT']
@@ -216,15 +217,9 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
                          " add --batch-size N (and --fanout)")
     env = DistEnv(device=dev)
     if minibatch:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) \
-                or batch_size < 1:
-            raise ValueError(f"--batch-size must be a positive integer "
-                             f"(seed nodes per mini-batch), got "
-                             f"{batch_size!r}")
-        if isinstance(num_workers, bool) or not isinstance(
-                num_workers, int) or num_workers < 0:
-            raise ValueError(f"--num-workers must be an integer >= 0, got "
-                             f"{num_workers!r}")
+        check_int(batch_size, '--batch-size',
+                  what='seed nodes per mini-batch')
+        check_int(num_workers, '--num-workers', minimum=0)
         method_options, fanout = _minibatch_options(method_options, fanout)
         if distributed:
             from .distributed import init_distributed

@@ -24,6 +24,7 @@ from torch.nn import Module
 from torch_geometric.data import Data
 
 from .sampling.csc import CSC, to_csc
+from .validation import check_int
 
 __all__ = ['layerwise_inference']
 
@@ -93,10 +94,7 @@ def layerwise_inference(encoder: Module, data: Data, batch_size: int = 4096,
                          f"'num_layers' and 'layer(i, x, edge_index)' such "
                          f"as graphcl.nn.GNNEncoder; got "
                          f"{type(encoder).__name__}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or \
-            batch_size < 1:
-        raise ValueError(f"The batch size must be a positive integer, got "
-                         f"{batch_size!r}")
+    check_int(batch_size, 'The batch size')
     if device is None:
         param = next(encoder.parameters(), None)
         device = param.device if param is not None else torch.device('cpu')

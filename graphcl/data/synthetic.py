@@ -18,15 +18,9 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
+from ..validation import check_int
+
 __all__ = ['synthetic_sbm']
-
-
-def _check_int(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or \
-            value < minimum:
-        raise ValueError(f"'{name}' must be an integer >= {minimum}, "
-                         f"got {value!r}")
-    return value
 
 
 def _check_prob(value, name: str) -> float:
@@ -141,10 +135,10 @@ def synthetic_sbm(num_nodes: int, avg_degree: float = 10.0,
         destination), ``y`` ``[N]``, ``train_mask``/``val_mask``/
         ``test_mask`` ``[N]`` and ``name``/``split`` strings.
     """
-    _check_int(num_nodes, 'num_nodes', 2)
-    _check_int(num_features, 'num_features')
-    _check_int(num_classes, 'num_classes')
-    _check_int(chunk_size, 'chunk_size')
+    check_int(num_nodes, "'num_nodes'", 2)
+    check_int(num_features, "'num_features'")
+    check_int(num_classes, "'num_classes'")
+    check_int(chunk_size, "'chunk_size'")
     if not isinstance(avg_degree, (int, float)) or avg_degree <= 0:
         raise ValueError(f"'avg_degree' must be > 0, got {avg_degree!r}")
     _check_prob(p_in, 'p_in')

@@ -9,6 +9,7 @@ from torch_geometric.loader import NodeLoader
 from torch_geometric.sampler import BaseSampler
 
 from .neighbor_sampler import TorchNeighborSampler, check_fanout
+from ..validation import check_int
 
 __all__ = ['RandomBatches', 'parse_fanout', 'pyg_sampler_available',
            'make_neighbor_sampler', 'neighbor_loader', 'BACKENDS']
@@ -122,14 +123,8 @@ def neighbor_loader(data: Data, num_neighbors: Optional[Sequence[int]] = None,
         sampler (BaseSampler, optional): A prebuilt sampler to reuse.
         **kwargs: Passed to :class:`~torch_geometric.loader.NodeLoader`.
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or \
-            batch_size < 1:
-        raise ValueError(f"The batch size must be a positive integer (seed "
-                         f"nodes per mini-batch), got {batch_size!r}")
-    if isinstance(num_workers, bool) or not isinstance(num_workers, int) or \
-            num_workers < 0:
-        raise ValueError(f"'num_workers' must be an integer >= 0, got "
-                         f"{num_workers!r}")
+    check_int(batch_size, 'The batch size', what='seed nodes per mini-batch')
+    check_int(num_workers, "'num_workers'", minimum=0)
     if sampler is None:
         if num_neighbors is None:
             raise ValueError("Give 'num_neighbors' (fan-out per hop) or a "
