@@ -59,6 +59,12 @@ def spmm(a: Tensor, h: Tensor, bias: Optional[Tensor] = None,
     return torch.addmm(out, a, h, beta=0, out=out)  # beta=0: out not read
 
 
+def column_sum(t: Tensor) -> Tensor:
+    r"""Column sums of a 2-D tensor as a BLAS matrix-vector product (2-3x
+    faster than ``t.sum(0)`` on CPU here)."""
+    return t.new_ones(t.size(0)) @ t
+
+
 class _SpMM(torch.autograd.Function):
     r"""``A @ H`` for a constant CSR matrix ``A``; backward ``A^T @ G``."""
     @staticmethod
@@ -82,7 +88,7 @@ class _SpMMBias(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad: Tensor):
-        grad_bias = grad.sum(0) if ctx.needs_input_grad[3] else None
+        grad_bias = column_sum(grad) if ctx.needs_input_grad[3] else None
         return None, None, spmm(ctx.a_t, grad), grad_bias
 
 

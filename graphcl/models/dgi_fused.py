@@ -25,7 +25,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from .dgi_fast import FastGCNCache, spmm
+from .dgi_fast import FastGCNCache, column_sum, spmm
 from .dgi_head import jsd_head_grads, precomputed_backward
 
 __all__ = ['fused_gcn_dgi_loss', 'permute_columns', 'permute_rows']
@@ -54,10 +54,6 @@ def permute_rows(a: Tensor, inv: Tensor) -> Tensor:
     return torch.sparse_csr_tensor(new_crow, a.col_indices()[src],
                                    a.values()[src], a.shape,
                                    check_invariants=False)
-
-
-def _column_sum(t: Tensor) -> Tensor:
-    return t.new_ones(t.size(0)) @ t  # BLAS: 2-3x faster than t.sum(0)
 
 
 class _FusedGCNDGI(torch.autograd.Function):
@@ -90,7 +86,7 @@ class _FusedGCNDGI(torch.autograd.Function):
             return loss
         g_pos, g_neg, g_slope, g_disc = grads
         g_bias = (None if bias is None else
-                  _column_sum(g_pos) + _column_sum(g_neg))
+                  column_sum(g_pos) + column_sum(g_neg))
         g_h = spmm(cache.adj_t, g_pos, out=buf_h)
         g_h.addmm_(permute_rows(cache.adj_t, inv), g_neg)
         if cache.x is not None:
