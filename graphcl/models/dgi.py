@@ -122,16 +122,15 @@ class DeepGraphInfomax(Module):
         _reset(self.discriminator)
         self._checked = False
 
-    def _check_width(self, z: Tensor):
-        if z.dim() < 2 or z.size(-1) != self.hidden_channels:
-            shape = ('[N, ' + str(z.size(-1)) + ']' if z.numel() == 0
-                     else tuple(z.shape))
+    def _check_width(self, shape: tuple):
+        if len(shape) < 2 or shape[-1] != self.hidden_channels:
             raise ValueError(
-                f"The encoder returned embeddings of shape {shape}, "
+                f"The encoder returned embeddings of shape "
+                f"[{', '.join(map(str, shape))}], "
                 f"but DeepGraphInfomax was built with hidden_channels="
                 f"{self.hidden_channels}; make the encoder's output width "
                 f"equal hidden_channels (or pass hidden_channels="
-                f"{z.size(-1)})")
+                f"{shape[-1]})")
         self._checked = True
 
     def _validate(self, x: Tensor, edge_index: Tensor, data=None) -> None:
@@ -157,7 +156,7 @@ class DeepGraphInfomax(Module):
             self._validate(args[0], args[1])
         pos_z = self.encoder(*args, **kwargs)
         if not self._checked:
-            self._check_width(pos_z)
+            self._check_width(tuple(pos_z.shape))
 
         cor = self.corruption(*args, **kwargs)
         cor = cor if isinstance(cor, tuple) else (cor, )
@@ -219,7 +218,7 @@ class DeepGraphInfomax(Module):
             if head is not None:  # DGI's own head: fused, same gradients
                 if not self._checked:
                     conv = self.encoder.convs[-1]
-                    self._check_width(torch.empty(0, conv.out_channels))
+                    self._check_width(('N', conv.out_channels))
                 if len(self.encoder.convs) == 1:
                     return fused_gcn_dgi_loss(self, self._fast_cache, inputs,
                                               head)
@@ -228,7 +227,7 @@ class DeepGraphInfomax(Module):
                 return dgi_jsd_head(*pre, *head)
             pos_z, neg_z = fast_encode_pair(self, self._fast_cache, inputs)
             if not self._checked:
-                self._check_width(pos_z)
+                self._check_width(tuple(pos_z.shape))
             return self.loss(pos_z, neg_z, self.summary(pos_z, *inputs))
         return self.loss(*self(*inputs))
 

@@ -65,24 +65,19 @@ def column_sum(t: Tensor) -> Tensor:
     return t.new_ones(t.size(0)) @ t
 
 
+def inverse_permutation(perm: Tensor) -> Tensor:
+    r"""``inv`` with ``inv[perm[i]] = i``."""
+    inv = torch.empty_like(perm)
+    inv[perm] = torch.arange(perm.numel(), device=perm.device)
+    return inv
+
+
 class _SpMM(torch.autograd.Function):
-    r"""``A @ H`` for a constant CSR matrix ``A``; backward ``A^T @ G``."""
-    @staticmethod
-    def forward(ctx, a: Tensor, a_t: Tensor, h: Tensor) -> Tensor:
-        ctx.a_t = a_t
-        return spmm(a, h)
-
-    @staticmethod
-    def backward(ctx, grad: Tensor):
-        return None, None, spmm(ctx.a_t, grad)
-
-
-class _SpMMBias(torch.autograd.Function):
-    r"""``A @ H + b`` as one ``addmm`` for a constant CSR matrix ``A``;
-    backward ``A^T @ G`` and the column sums of ``G``."""
+    r"""``A @ H (+ b)`` as one ``addmm`` for a constant CSR matrix ``A``;
+    backward ``A^T @ G`` (and the column sums of ``G`` for ``b``)."""
     @staticmethod
     def forward(ctx, a: Tensor, a_t: Tensor, h: Tensor,
-                bias: Tensor) -> Tensor:
+                bias: Optional[Tensor]) -> Tensor:
         ctx.a_t = a_t
         return spmm(a, h, bias)
 
@@ -102,10 +97,7 @@ class _Permute(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad: Tensor):
-        perm = ctx.perm
-        inv = torch.empty_like(perm)
-        inv[perm] = torch.arange(perm.numel(), device=perm.device)
-        return grad.index_select(0, inv), None
+        return grad.index_select(0, inverse_permutation(ctx.perm)), None
 
 
 def _csr_pair(row: Tensor, col: Tensor, value: Tensor,
@@ -206,15 +198,13 @@ class FastGCNCache:
 
     def propagate(self, h: Tensor, bias: Optional[Tensor] = None) -> Tensor:
         r""":math:`\hat{\mathbf{A}}\mathbf{H} (+ \mathbf{b})`."""
-        if bias is None:
-            return _SpMM.apply(self.adj, self.adj_t, h)
-        return _SpMMBias.apply(self.adj, self.adj_t, h, bias)
+        return _SpMM.apply(self.adj, self.adj_t, h, bias)
 
     def transform(self, x: Tensor, weight: Tensor) -> Tensor:
         r""":math:`\mathbf{X}\mathbf{W}^\top` (sparse when cached)."""
         if self.x is None:
             return x @ weight.t()
-        return _SpMM.apply(self.x, self.x_t, weight.t())
+        return _SpMM.apply(self.x, self.x_t, weight.t(), None)
 
 
 def fast_path_supported(model, inputs: tuple) -> bool:

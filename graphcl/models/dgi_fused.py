@@ -25,7 +25,8 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from .dgi_fast import FastGCNCache, column_sum, spmm
+from .dgi_fast import (FastGCNCache, column_sum, inverse_permutation,
+                       spmm)
 from .dgi_head import jsd_head_grads, precomputed_backward
 
 __all__ = ['fused_gcn_dgi_loss', 'permute_columns', 'permute_rows']
@@ -64,8 +65,6 @@ class _FusedGCNDGI(torch.autograd.Function):
         n, d = x.size(0), weight.size(0)
         buf_h, buf_pos, buf_neg, w_t, g_w_t = cache.workspace(
             n, d, weight.size(1), weight)
-        inv = torch.empty_like(perm)
-        inv[perm] = torch.arange(n, device=perm.device)
         adj_perm = permute_columns(cache.adj, perm)
 
         w_t.copy_(weight.t())
@@ -88,7 +87,8 @@ class _FusedGCNDGI(torch.autograd.Function):
         g_bias = (None if bias is None else
                   column_sum(g_pos) + column_sum(g_neg))
         g_h = spmm(cache.adj_t, g_pos, out=buf_h)
-        g_h.addmm_(permute_rows(cache.adj_t, inv), g_neg)
+        g_h.addmm_(permute_rows(cache.adj_t, inverse_permutation(perm)),
+                   g_neg)
         if cache.x is not None:
             spmm(cache.x_t, g_h, out=g_w_t)
         else:

@@ -117,7 +117,7 @@ class MiniBatchDGI(Module):
                 getattr(batch, 'num_sampled_edges', None))
         pos_z = self.encode(x, edge_index, batch_size, *hops, edge_weight)
         if not self.dgi._checked:
-            self.dgi._check_width(pos_z)
+            self.dgi._check_width(tuple(pos_z.shape))
 
         args = (x, edge_index) if edge_weight is None else \
             (x, edge_index, edge_weight)
