@@ -180,16 +180,14 @@ class FastGCNCache:
         self.key = key
         return self
 
-    def workspace(self, n: int, d: int, f: int, like: Tensor) -> list:
-        r"""The work buffers of the fused objective, three :math:`(N, D)`
-        and two :math:`(F, D)`, kept between calls (reused epoch after
-        epoch: no page faults, and on small graphs they stay in cache)
-        until :meth:`release`."""
-        key = (n, d, f, like.dtype, like.device)
+    def workspace(self, n: int, d: int, like: Tensor) -> list:
+        r"""The three :math:`(N, D)` work buffers of the fused objective,
+        kept between calls (reused epoch after epoch: no page faults, and on
+        small graphs they stay in cache) until :meth:`release`."""
+        key = (n, d, like.dtype, like.device)
         if self._work is None or self._work[0] != key:
             self._work = None  # free the old ones first
-            self._work = (key, [like.new_empty(n, d) for _ in range(3)] +
-                          [like.new_empty(f, d) for _ in range(2)])
+            self._work = (key, [like.new_empty(n, d) for _ in range(3)])
         return self._work[1]
 
     def release(self):

@@ -63,11 +63,12 @@ class _FusedGCNDGI(torch.autograd.Function):
                 disc: Tensor, x: Tensor, cache: FastGCNCache,
                 perm: Tensor) -> Tensor:
         n, d = x.size(0), weight.size(0)
-        buf_h, buf_pos, buf_neg, w_t, g_w_t = cache.workspace(
-            n, d, weight.size(1), weight)
+        buf_h, buf_pos, buf_neg = cache.workspace(n, d, weight)
         adj_perm = permute_columns(cache.adj, perm)
 
-        w_t.copy_(weight.t())
+        # A copy only when the weight is not stored input-major (GCNEncoder
+        # stores it so; see graphcl.nn.encoders.store_input_major_).
+        w_t = weight.t().contiguous()
         if cache.x is not None:  # sparse features
             spmm(cache.x, w_t, out=buf_h)
         else:
@@ -89,12 +90,11 @@ class _FusedGCNDGI(torch.autograd.Function):
         g_h = spmm(cache.adj_t, g_pos, out=buf_h)
         g_h.addmm_(permute_rows(cache.adj_t, inverse_permutation(perm)),
                    g_neg)
-        if cache.x is not None:
-            spmm(cache.x_t, g_h, out=g_w_t)
-        else:
-            torch.mm(x.t(), g_h, out=g_w_t)
-        ctx.grads = (g_w_t.t().contiguous(), g_bias, g_slope, g_disc,
-                     None, None, None)
+        # A fresh (F, D) gradient: autograd keeps its transpose as
+        # weight.grad, without a copy when the weight is input-major.
+        g_w_t = (spmm(cache.x_t, g_h) if cache.x is not None else
+                 torch.mm(x.t(), g_h))
+        ctx.grads = (g_w_t.t(), g_bias, g_slope, g_disc, None, None, None)
         return loss
 
     @staticmethod

@@ -16,6 +16,7 @@ from torch_geometric.nn.resolver import activation_resolver
 from .activations import PReLU
 
 __all__ = ['GNNEncoder', 'GCNEncoder', 'SAGEEncoder', 'GATEncoder',
+           'store_input_major_', 'reset_in_row_major_order',
            'GINEncoder', 'ENCODERS', 'get_encoder']
 
 
@@ -89,10 +90,14 @@ class GNNEncoder(Module):
                   **kwargs: Any) -> Module:
         raise NotImplementedError
 
+    def reset_conv(self, conv: Module):
+        r"""Resets one convolution (PyG's initialisation)."""
+        conv.reset_parameters()
+
     def reset_parameters(self):
         r"""Resets all learnable parameters of the module."""
         for conv in self.convs:
-            conv.reset_parameters()
+            self.reset_conv(conv)
         for act in self.acts:
             if hasattr(act, 'reset_parameters'):
                 act.reset_parameters()
@@ -119,6 +124,40 @@ class GNNEncoder(Module):
                 f'{self.hidden_channels}, num_layers={self.num_layers})')
 
 
+def store_input_major_(weight: Tensor) -> Tensor:
+    r"""Stores a linear layer's :math:`(C_{out}, C_{in})` weight transposed
+    in memory (strides ``(1, C_out)``), in place: the shape, the values and
+    the :class:`~torch.nn.Parameter` object are unchanged. Then
+    ``weight.t()``, the :math:`(C_{in}, C_{out})` operand of a sparse
+    product :math:`\mathbf{X}\mathbf{W}^{\top}`, is contiguous, and so is
+    the gradient :math:`\mathbf{X}^{\top}\mathbf{G}` that autograd stores
+    as ``weight.grad``: no transposing copy in either direction (two copies
+    of 1.0 ms each per epoch for DGI on Cora, measured). Dense products
+    cost the same in either layout. Call it before creating the optimizer
+    (optimizer states take the layout of their parameter)."""
+    if not weight.t().is_contiguous():
+        weight.data = weight.data.t().contiguous().t()
+    return weight
+
+
+def reset_in_row_major_order(module: Module, weight: Tensor):
+    r"""``module.reset_parameters()`` drawing :obj:`weight` (one of its
+    parameters) as if it were stored row-major, so that a seed gives the
+    same values whatever the memory layout (in-place random fills follow
+    memory order)."""
+    if weight.is_contiguous():
+        module.reset_parameters()
+        return
+    stored = weight.data
+    weight.data = torch.empty_like(stored,
+                                   memory_format=torch.contiguous_format)
+    try:
+        module.reset_parameters()
+        stored.copy_(weight.data)
+    finally:
+        weight.data = stored  # the same storage as before: optimizer-safe
+
+
 class GCNEncoder(GNNEncoder):
     r"""GCN encoder (`Kipf and Welling, 2017
     <https://arxiv.org/abs/1609.02907>`_); with the defaults (one layer, 512
@@ -128,12 +167,21 @@ class GCNEncoder(GNNEncoder):
         \mathbf{H} = \mathrm{PReLU}\left(\hat{\mathbf{D}}^{-1/2}
         \hat{\mathbf{A}} \hat{\mathbf{D}}^{-1/2} \mathbf{X} \mathbf{W}\right)
 
+    Each convolution's weight is stored input-major
+    (:func:`store_input_major_`) for the sparse products of DGI's fast
+    path; initial values are the same as with row-major storage.
+
     See :class:`GNNEncoder` for the arguments.
     """
     supports_edge_weight = True
 
     def init_conv(self, in_channels, out_channels, **kwargs):
-        return GCNConv(in_channels, out_channels, **kwargs)
+        conv = GCNConv(in_channels, out_channels, **kwargs)
+        store_input_major_(conv.lin.weight)
+        return conv
+
+    def reset_conv(self, conv: Module):
+        reset_in_row_major_order(conv, conv.lin.weight)
 
 
 class SAGEEncoder(GNNEncoder):

@@ -91,3 +91,23 @@ def test_no_grad_gives_the_loss():
         loss = m.objective(data)
     assert loss.grad_fn is None
     assert torch.allclose(loss, plain.objective(data), atol=1e-6)
+
+
+def test_row_major_weight_same_gradients_and_layouts():
+    # GCNEncoder stores the weight input-major (no transposing copies); a
+    # row-major weight (e.g. set by hand) takes a copy and gives the same
+    data = graph()
+    m = model(data)
+    row = copy.deepcopy(m)
+    w_row = row.encoder.convs[0].lin.weight
+    w_row.data = w_row.data.contiguous()
+    plain = copy.deepcopy(m)
+    plain.fast = False
+    for mod in (m, row, plain):
+        mod.objective(data).backward()
+    w = m.encoder.convs[0].lin.weight
+    assert w.t().is_contiguous() and w.grad.stride() == w.stride()
+    assert w_row.grad.is_contiguous()
+    for p, q, r in zip(m.parameters(), row.parameters(), plain.parameters()):
+        assert torch.allclose(p.grad, r.grad, atol=1e-5)
+        assert torch.allclose(q.grad, r.grad, atol=1e-5)
