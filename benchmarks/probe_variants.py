@@ -46,7 +46,6 @@ from _common import RESULTS, data_root, machine
 
 from graphcl.data import load_dataset
 from graphcl.eval import linear_probe
-from graphcl.eval.linear_probe import DEFAULT_WEIGHT_DECAYS
 from graphcl.experiment import _row_normalize, run_experiment
 
 FINE_WEIGHT_DECAYS = (0.0,) + tuple(10 ** (k / 2) for k in range(-12, 1))
