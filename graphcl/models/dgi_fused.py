@@ -63,8 +63,8 @@ class _FusedGCNDGI(torch.autograd.Function):
                 disc: Tensor, x: Tensor, cache: FastGCNCache,
                 perm: Tensor) -> Tensor:
         n, d = x.size(0), weight.size(0)
-        buf_h, buf_pos, buf_neg = cache.workspace(n, d, weight)
-        adj_perm = permute_columns(cache.adj, perm)
+        buf_hb, buf_pos, buf_neg = cache.workspace(n, d, weight)
+        buf_h = buf_hb[:n]  # H; the last row holds the bias
 
         # A copy only when the weight is not stored input-major (GCNEncoder
         # stores it so; see graphcl.nn.encoders.store_input_major_).
@@ -73,8 +73,15 @@ class _FusedGCNDGI(torch.autograd.Function):
             spmm(cache.x, w_t, out=buf_h)
         else:
             torch.mm(x, w_t, out=buf_h)
-        spmm(cache.adj, buf_h, bias, out=buf_pos)
-        spmm(adj_perm, buf_h, bias, out=buf_neg)
+        if bias is None:
+            spmm(cache.adj, buf_h, out=buf_pos)
+            spmm(permute_columns(cache.adj, perm), buf_h, out=buf_neg)
+        else:  # [A | 1] [H; b] = A H + b, one product each
+            buf_hb[n].copy_(bias)
+            adj = cache.adj_bias
+            spmm(adj, buf_hb, out=buf_pos)
+            spmm(permute_columns(adj, torch.cat([perm, perm.new_full(
+                (1, ), n)])), buf_hb, out=buf_neg)
 
         need = any(ctx.needs_input_grad)
         # The input gradients overwrite buf_pos / buf_neg; buf_h is scratch.

@@ -31,6 +31,16 @@ def test_permute_columns_and_rows():
                           atol=1e-6)
 
 
+def test_append_ones_column():
+    from graphcl.models.dgi_fast import append_ones_column
+    dense, a = random_csr()
+    dense[4] = 0  # an empty row
+    out = append_ones_column(dense.to_sparse_csr())
+    assert out.shape == (12, 13)
+    assert torch.equal(out.to_dense(),
+                       torch.cat([dense, torch.ones(12, 1)], dim=1))
+
+
 def test_permute_rows_with_empty_rows():
     dense, _ = random_csr()
     dense[3] = 0
@@ -66,7 +76,7 @@ def test_work_buffers_reused_and_released():
     # a graph of another size gets buffers of its size
     other = graph(n=70)
     m.objective(other)
-    assert m._fast_cache._work[1][0].shape == (70, 8)
+    assert m._fast_cache._work[1][1].shape == (70, 8)
 
 
 def test_two_objectives_then_one_backward():
