@@ -52,16 +52,6 @@ def _slope_gradient(grad: Tensor, pre: Tensor, slope: Tensor,
     return out.lerp_(grad, slope.to(grad.dtype))
 
 
-def _prelu(pre: Tensor, slope: Tensor, out: Optional[Tensor]) -> Tensor:
-    r""":math:`\mathbf{P} + (\mathbf{a} - 1)\min(\mathbf{P}, 0)`, in
-    ``out`` when given (a buffer already in cache is several times faster
-    than the fresh one ``F.prelu`` allocates)."""
-    if out is None:
-        return F.prelu(pre, slope)
-    torch.clamp_max(pre, 0, out=out)
-    return torch.addcmul(pre, out, slope - 1, out=out)
-
-
 def jsd_head_grads(pos: Tensor, neg: Tensor, slope: Tensor, weight: Tensor,
                    need_grad: bool = True, out_pos: Optional[Tensor] = None,
                    out_neg: Optional[Tensor] = None,
