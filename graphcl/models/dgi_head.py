@@ -188,4 +188,3 @@ def fused_head_parts(model) -> Optional[Tuple[Tensor, Tensor]]:
             and type(model.loss_fn) is JSDLoss):
         return act.weight, model.discriminator.weight
     return None
-
