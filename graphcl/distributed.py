@@ -157,10 +157,19 @@ def init_distributed(device: Union[str, torch.device] = 'cpu',
 
 
 def cleanup_distributed() -> None:
-    r"""Leaves the process group, if one was joined."""
+    r"""Leaves the process group, if one was joined. The ranks first meet
+    at a barrier, so that rank 0, which hosts the rendezvous store, does not
+    leave while another rank still talks to it (a rank left waiting then
+    stalls until the collective timeout). A barrier that fails (a peer is
+    gone) does not stop the group from being left."""
     import torch.distributed as dist
     if dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()
+        try:
+            dist.barrier()
+        except RuntimeError:
+            pass
+        finally:
+            dist.destroy_process_group()
 
 
 def is_main() -> bool:

@@ -86,10 +86,11 @@ def _spawn_with_deadline(out_dir, seconds: float) -> bool:
 
 
 def test_two_processes_gloo(tmp_path):
-    # Observed in about one full-suite run in three here (never when this
-    # file runs alone): the 2-process run stalled (one rank gone, the other
-    # waiting); a fresh port and fresh processes are tried once more before
-    # failing. A normal run takes 3-4 s, so 45 s bounds what a stall costs.
+    # Before cleanup_distributed() met at a barrier, about one full-suite
+    # run in three stalled here (one rank gone, the other waiting on the
+    # store rank 0 had taken down); none in 6 runs since. A fresh port and
+    # fresh processes are still tried once more before failing. A normal
+    # run takes 3-4 s, so 45 s bounds what a stall would cost.
     if not _spawn_with_deadline(tmp_path, 45):
         assert _spawn_with_deadline(tmp_path, 45), \
             'two gloo processes did not finish twice in a row'
