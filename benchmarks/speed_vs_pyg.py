@@ -81,10 +81,13 @@ def setup(impl: str, data, seed: int):
 
 
 def worker(impls, dataset: str, seed: int, epochs: int, root: str,
-           probe: bool, threads=None, block: int = 10):
+           probe: bool, threads=None, block: int = 10, tune: bool = True,
+           served: bool = False):
     """Trains the given implementations on one seed, their epochs
     interleaved (PyG epoch, graphcl epoch, ...) so that both see the same
-    machine conditions; prints one JSON line."""
+    machine conditions; prints one JSON line. ``served``: one
+    implementation, whose blocks of epochs are asked for on stdin by
+    :func:`run_separate` ("run N" -> "done", then "end")."""
     import torch
     from graphcl.data import load_dataset
     from graphcl.eval import linear_probe
@@ -93,22 +96,36 @@ def worker(impls, dataset: str, seed: int, epochs: int, root: str,
 
     if threads:
         torch.set_num_threads(threads)
-    tune_cpu_allocator()  # process-wide: helps PyG's run as much
+    if tune:
+        tune_cpu_allocator()  # process-wide: helps PyG's run as much
     data = load_dataset(dataset, root=root, seed=seed)
     runs = {impl: setup(impl, data, seed) for impl in impls}
     times = {impl: [] for impl in impls}
     for model, *_ in runs.values():
         model.train()
-    for start in range(0, epochs, block):
-        for impl, (model, objective, embed, optimizer) in runs.items():
-            for _ in range(min(block, epochs - start)):
-                t0 = time.perf_counter()
-                optimizer.zero_grad()
-                loss = objective()
-                loss.backward()
-                optimizer.step()
-                loss.item()
-                times[impl].append(time.perf_counter() - t0)
+
+    def train(impl, n):
+        model, objective, embed, optimizer = runs[impl]
+        for _ in range(n):
+            t0 = time.perf_counter()
+            optimizer.zero_grad()
+            loss = objective()
+            loss.backward()
+            optimizer.step()
+            loss.item()
+            times[impl].append(time.perf_counter() - t0)
+
+    if served:
+        print('ready', flush=True)
+        for line in sys.stdin:
+            if line.strip() == 'end':
+                break
+            train(impls[0], int(line.split()[1]))
+            print('done', flush=True)
+    else:
+        for start in range(0, epochs, block):
+            for impl in runs:
+                train(impl, min(block, epochs - start))
     out = dict(dataset=data.name, seed=seed, threads=torch.get_num_threads(),
                peak_rss_mb=peak_rss_mb(), runs={})
     for impl, (model, objective, embed, optimizer) in runs.items():
@@ -120,8 +137,8 @@ def worker(impls, dataset: str, seed: int, epochs: int, root: str,
     print(json.dumps(out))
 
 
-def run_worker(impls, dataset, seed, epochs, root, probe=True, threads=None,
-               block=10):
+def worker_command(impls, dataset, seed, epochs, root, probe=True,
+                   threads=None, block=10, tune=True, served=False):
     cmd = [sys.executable, '-W', 'ignore', __file__, '--worker',
            ','.join(impls), '--datasets', dataset, '--seed', str(seed),
            '--epochs', str(epochs), '--root', root, '--block', str(block)]
@@ -129,6 +146,58 @@ def run_worker(impls, dataset, seed, epochs, root, probe=True, threads=None,
         cmd += ['--threads', str(threads)]
     if not probe:
         cmd.append('--no-probe')
+    if not tune:
+        cmd.append('--no-tune')
+    if served:
+        cmd.append('--served')
+    return cmd
+
+
+def run_separate(impls, dataset, seed, epochs, root, threads=None,
+                 block=10):
+    """Each implementation in its own process, as it runs on its own: PyG
+    with glibc's default allocator settings (as its example runs), graphcl
+    with ``tune_cpu_allocator()`` (as its CLI runs). The processes take
+    turns, ``block`` epochs at a time, so both still see the same machine
+    conditions; the waiting one sleeps on a pipe."""
+    procs = {impl: subprocess.Popen(
+        worker_command([impl], dataset, seed, epochs, root, True, threads,
+                       block, tune=impl == 'graphcl', served=True),
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        for impl in impls}
+
+    def expect(impl, word):
+        line = procs[impl].stdout.readline().strip()
+        if line != word:
+            for p in procs.values():
+                p.kill()
+            raise RuntimeError(f'{impl} {dataset} seed {seed}: expected '
+                               f'{word!r}, got {line!r}')
+
+    for impl in impls:
+        expect(impl, 'ready')
+    for start in range(0, epochs, block):
+        for impl in impls:
+            procs[impl].stdin.write(f'run {min(block, epochs - start)}\n')
+            procs[impl].stdin.flush()
+            expect(impl, 'done')
+    out = None
+    for impl in impls:
+        text, _ = procs[impl].communicate('end\n')
+        if procs[impl].returncode != 0:
+            raise RuntimeError(f'{impl} {dataset} seed {seed} failed')
+        r = json.loads(text.strip().splitlines()[-1])
+        if out is None:
+            out = dict(r, runs={}, peak_rss_mb={})
+        out['runs'].update(r['runs'])
+        out['peak_rss_mb'][impl] = r['peak_rss_mb']
+    return out
+
+
+def run_worker(impls, dataset, seed, epochs, root, probe=True, threads=None,
+               block=10, tune=True):
+    cmd = worker_command(impls, dataset, seed, epochs, root, probe, threads,
+                         block, tune)
     out = subprocess.run(cmd, capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(f'{impls} {dataset} seed {seed} failed:\n'
@@ -151,13 +220,21 @@ def main():
     p.add_argument('--block', type=int, default=10,
                    help='epochs of one implementation before switching to '
                         'the other (1: alternate every epoch)')
+    p.add_argument('--separate', action='store_true',
+                   help='each implementation in its own process with its '
+                        'own allocator settings (PyG: glibc defaults, as '
+                        'its example runs; graphcl: tune_cpu_allocator, as '
+                        'its CLI runs), still alternating blocks')
+    p.add_argument('--no-tune', action='store_true', help=argparse.SUPPRESS)
+    p.add_argument('--served', action='store_true', help=argparse.SUPPRESS)
     p.add_argument('--root', default=None)
     p.add_argument('--output', default='speed_vs_pyg.md')
     args = p.parse_args()
     if args.worker:
         return worker(args.worker.split(','), args.datasets[0], args.seed,
                       args.epochs or 300, args.root, not args.no_probe,
-                      args.threads, args.block)
+                      args.threads, args.block, not args.no_tune,
+                      args.served)
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from _common import data_root, machine, write
@@ -175,8 +252,12 @@ def main():
                      if seed < n]
             if seed % 2:
                 impls.reverse()  # alternate who goes first
-            r = run_worker(impls, dataset, seed, epochs, root,
-                           threads=args.threads, block=args.block)
+            if args.separate:
+                r = run_separate(impls, dataset, seed, epochs, root,
+                                 threads=args.threads, block=args.block)
+            else:
+                r = run_worker(impls, dataset, seed, epochs, root,
+                               threads=args.threads, block=args.block)
             for impl, run in r['runs'].items():
                 runs[impl].append(run)
                 print(f"{dataset} {impl} seed {seed}: "
@@ -184,8 +265,9 @@ def main():
                       f"ms/epoch, {run['test_acc']:.1f}%", flush=True)
         # Peak RSS of each alone (a few epochs, no probe), own process.
         rss = {impl: run_worker([impl], dataset, 0, min(epochs, 3), root,
-                                probe=False,
-                                threads=args.threads)['peak_rss_mb']
+                                probe=False, threads=args.threads,
+                                tune=not args.separate or impl == 'graphcl'
+                                )['peak_rss_mb']
                for impl in runs}
         summary = {}
         for impl, rs in runs.items():
@@ -214,9 +296,19 @@ def main():
         '`torch_geometric.nn.DeepGraphInfomax` exactly as in '
         '`examples/infomax_transductive.py` (GCNConv with `cached=True`). '
         'graphcl: `graphcl.models.build_method("dgi")` through '
-        '`DeepGraphInfomax.objective` (fast path). Each seed is its own '
-        f'process training both in alternating blocks of {args.block} '
-        'epoch(s) (PyG and graphcl see the same machine conditions). '
+        '`DeepGraphInfomax.objective` (fast path). ' + (
+            'Each seed runs two processes, one per implementation, as each '
+            'runs on its own: PyG with glibc\'s default allocator settings '
+            '(as its example runs), graphcl with `tune_cpu_allocator()` (as '
+            'its CLI runs); they take turns in blocks of '
+            f'{args.block} epoch(s), the waiting one asleep, so both see the '
+            'same machine conditions (`--separate`). '
+            if args.separate else
+            'Each seed is its own '
+            f'process training both in alternating blocks of {args.block} '
+            'epoch(s) (PyG and graphcl see the same machine conditions), '
+            'with graphcl\'s allocator settings applied to the whole '
+            'process, PyG included. ') +
         's/epoch: median over every epoch after the first (the first '
         'builds caches; its median is listed too). Accuracy: the same linear probe (validation-'
         'chosen L2) on both; mean ± std over the seeds run. Peak RSS: a '
