@@ -27,7 +27,7 @@ def no_torchrun(monkeypatch):
         monkeypatch.delenv(var, raising=False)
 
 
-def _worker(rank, world_size, port, out_dir):
+def _worker(rank, world_size, port, out_dir, encoder='sage'):
     os.environ.update(RANK=str(rank), WORLD_SIZE=str(world_size),
                       LOCAL_RANK=str(rank), LOCAL_WORLD_SIZE=str(world_size),
                       MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
@@ -46,7 +46,7 @@ def _worker(rank, world_size, port, out_dir):
     data = synthetic_sbm(600, avg_degree=6, num_features=16, seed=0)
     data.x = data.x / data.x.sum(-1, keepdim=True).clamp_min(1e-12)
     torch.manual_seed(100 + rank)  # different inits: DDP broadcasts rank 0's
-    model = MiniBatchDGI(build_method('dgi', 16, encoder='sage', hidden=32,
+    model = MiniBatchDGI(build_method('dgi', 16, encoder=encoder, hidden=32,
                                       layers=2, seed=rank))
     ddp = DistributedDataParallel(model)
     opt = torch.optim.Adam(model.parameters(), lr=2e-2)
@@ -70,12 +70,14 @@ def _worker(rank, world_size, port, out_dir):
     cleanup_distributed()
 
 
-def _spawn_with_deadline(out_dir, seconds: float) -> bool:
+def _spawn_with_deadline(out_dir, seconds: float,
+                         encoder: str = 'sage') -> bool:
     r"""Runs the two ranks; :obj:`False` if they have not finished within
     :obj:`seconds` (they are then killed), so a stuck rendezvous can never
     hang the suite."""
     ctx = torch.multiprocessing.spawn(
-        _worker, args=(2, _free_port(), str(out_dir)), nprocs=2, join=False)
+        _worker, args=(2, _free_port(), str(out_dir), encoder), nprocs=2,
+        join=False)
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if ctx.join(timeout=2):
@@ -85,14 +87,15 @@ def _spawn_with_deadline(out_dir, seconds: float) -> bool:
     return False
 
 
-def test_two_processes_gloo(tmp_path):
+@pytest.mark.parametrize('encoder', ['sage', 'gcn'])  # gcn: input-major
+def test_two_processes_gloo(tmp_path, encoder):
     # Before cleanup_distributed() met at a barrier, about one full-suite
     # run in three stalled here (one rank gone, the other waiting on the
     # store rank 0 had taken down); none in 6 runs since. A fresh port and
     # fresh processes are still tried once more before failing. A normal
     # run takes 3-4 s, so 45 s bounds what a stall would cost.
-    if not _spawn_with_deadline(tmp_path, 45):
-        assert _spawn_with_deadline(tmp_path, 45), \
+    if not _spawn_with_deadline(tmp_path, 45, encoder):
+        assert _spawn_with_deadline(tmp_path, 45, encoder), \
             'two gloo processes did not finish twice in a row'
     r0, r1 = (torch.load(tmp_path / f'{r}.pt') for r in (0, 1))
     assert torch.equal(r0['params'], r1['params'])  # DDP kept them in sync
