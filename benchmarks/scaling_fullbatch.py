@@ -60,7 +60,8 @@ def profile_epoch(model, opt, data, n: int) -> dict:
     for e in prof.key_averages(group_by_input_shape=True):
         if e.key.startswith('aten::') and e.key not in ('aten::mm', ):
             shapes = [tuple(s) for s in e.input_shapes if s]
-            if e.key.startswith('aten::addmm') and (n, n) in shapes:
+            if e.key.startswith('aten::addmm') and (
+                    (n, n) in shapes or (n, n + 1) in shapes):  # [A | 1]
                 parts['adjacency'] += e.self_cpu_time_total
             elif e.key.startswith('aten::addmm') and (
                     (n, FEATURES) in shapes or (FEATURES, n) in shapes):
