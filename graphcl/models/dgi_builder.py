@@ -25,10 +25,12 @@ def build_dgi(in_channels: int, encoder: str, hidden: int, layers: int,
               act: str, readout: str, corruption: str, discriminator: str,
               disc_init: str, loss: str, seed=None) -> DeepGraphInfomax:
     from ..corruptions import get_corruption
+    enc_kwargs = dict(hidden_channels=hidden, num_layers=layers, act=act)
+    if encoder.lower() == 'gcn':  # the fast path's weight layout: no
+        enc_kwargs['input_major'] = True  # transposing copies per epoch
     return DeepGraphInfomax(
         hidden_channels=hidden,
-        encoder=get_encoder(encoder, in_channels, hidden_channels=hidden,
-                            num_layers=layers, act=act),
+        encoder=get_encoder(encoder, in_channels, **enc_kwargs),
         summary=get_readout(readout, hidden),
         corruption=get_corruption(corruption, generator=seed),
         discriminator=get_discriminator(discriminator, hidden, disc_init),

@@ -167,18 +167,33 @@ class GCNEncoder(GNNEncoder):
         \mathbf{H} = \mathrm{PReLU}\left(\hat{\mathbf{D}}^{-1/2}
         \hat{\mathbf{A}} \hat{\mathbf{D}}^{-1/2} \mathbf{X} \mathbf{W}\right)
 
-    Each convolution's weight is stored input-major
-    (:func:`store_input_major_`) for the sparse products of DGI's fast
-    path; initial values are the same as with row-major storage.
+    Args:
+        input_major (bool, optional): Store each convolution's weight
+            input-major (:func:`store_input_major_`): DGI's fast path then
+            needs no transposing copies (the ``dgi`` recipe sets it).
+            Initial values are the same either way. Leave it off where code
+            flattens parameters with ``view``, such as
+            ``torch.nn.utils.parameters_to_vector``, which fails on such
+            weights. (default: :obj:`False`)
 
-    See :class:`GNNEncoder` for the arguments.
+    See :class:`GNNEncoder` for the other arguments.
     """
     supports_edge_weight = True
 
+    def __init__(self, in_channels: int, hidden_channels: int = 512,
+                 num_layers: int = 1,
+                 act: Union[str, Callable, None] = 'prelu',
+                 dropout: float = 0.0, input_major: bool = False,
+                 **kwargs: Any):
+        super().__init__(in_channels, hidden_channels, num_layers, act,
+                         dropout, **kwargs)
+        self.input_major = input_major
+        if input_major:
+            for conv in self.convs:
+                store_input_major_(conv.lin.weight)
+
     def init_conv(self, in_channels, out_channels, **kwargs):
-        conv = GCNConv(in_channels, out_channels, **kwargs)
-        store_input_major_(conv.lin.weight)
-        return conv
+        return GCNConv(in_channels, out_channels, **kwargs)
 
     def reset_conv(self, conv: Module):
         reset_in_row_major_order(conv, conv.lin.weight)

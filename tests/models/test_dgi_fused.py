@@ -57,9 +57,10 @@ def graph(n=50, f=30, seed=0):
     return Data(x=x, edge_index=edge_index)
 
 
-def model(data, hidden=8):
+def model(data, hidden=8, input_major=True):
     torch.manual_seed(0)
-    return DeepGraphInfomax(hidden, GCNEncoder(data.num_features, hidden),
+    return DeepGraphInfomax(hidden, GCNEncoder(data.num_features, hidden,
+                                               input_major=input_major),
                             SigmoidMeanReadout(),
                             FeatureShuffle(generator=5))
 
@@ -105,13 +106,12 @@ def test_no_grad_gives_the_loss():
 
 
 def test_row_major_weight_same_gradients_and_layouts():
-    # GCNEncoder stores the weight input-major (no transposing copies); a
-    # row-major weight (e.g. set by hand) takes a copy and gives the same
+    # an input-major weight needs no transposing copies; a row-major one
+    # (GCNEncoder's default, PyG's layout) takes a copy and gives the same
     data = graph()
     m = model(data)
-    row = copy.deepcopy(m)
+    row = model(data, input_major=False)
     w_row = row.encoder.convs[0].lin.weight
-    w_row.data = w_row.data.contiguous()
     plain = copy.deepcopy(m)
     plain.fast = False
     for mod in (m, row, plain):
@@ -145,3 +145,12 @@ def test_retained_and_repeated_backward():
         mod.objective(data).backward()
     for p, q in zip(m.parameters(), plain.parameters()):
         assert torch.allclose(p.grad, q.grad, atol=1e-5)
+
+
+def test_dgi_recipe_uses_input_major_gcn_weights():
+    from graphcl.models import build_method
+    m = build_method('dgi', 10, hidden=8, seed=0)
+    assert m.encoder.input_major
+    assert m.encoder.convs[0].lin.weight.t().is_contiguous()
+    other = build_method('dgi', 10, hidden=8, encoder='sage', seed=0)
+    assert all(p.is_contiguous() for p in other.parameters())

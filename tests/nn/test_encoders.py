@@ -184,11 +184,9 @@ def test_unknown_encoder():
         get_encoder('mlp', F)
 
 
-def test_gcn_weights_stored_input_major_with_row_major_values(monkeypatch):
-    import graphcl.nn.encoders as encoders
+def test_gcn_input_major_weights_with_row_major_values():
     torch.manual_seed(0)
-    enc = GCNEncoder(F, D, num_layers=2)
-    monkeypatch.setattr(encoders, 'store_input_major_', lambda w: w)
+    enc = GCNEncoder(F, D, num_layers=2, input_major=True)
     torch.manual_seed(0)
     ref = GCNEncoder(F, D, num_layers=2)  # PyG's row-major storage
     for conv, conv_ref in zip(enc.convs, ref.convs):
@@ -209,6 +207,10 @@ def test_gcn_weights_stored_input_major_with_row_major_values(monkeypatch):
         assert torch.equal(conv.lin.weight, conv_ref.lin.weight)
     x, edge_index = inputs()
     assert torch.allclose(enc(x, edge_index), ref(x, edge_index), atol=1e-6)
+    # the default keeps PyG's layout, which view-based utilities need
+    torch.nn.utils.parameters_to_vector(ref.parameters())
+    assert get_encoder('gcn', F, input_major=True).convs[0].lin.weight \
+        .t().is_contiguous()
 
 
 def test_store_input_major_keeps_values_and_parameter():
