@@ -66,7 +66,7 @@ class _FusedAdam(torch.optim.Adam):
 
     The fused CPU kernel copies every non-contiguous parameter (and its
     gradient and moments) into a contiguous buffer and back, each step; for
-    DGI's input-major first-layer weight (see
+    the input-major GCN weight of the ``dgi`` recipe (see
     :func:`graphcl.nn.encoders.store_input_major_`) that cost 1.3 ms a step
     on Cora. Adam is element-wise and the parameter, its gradient and its
     moments share one layout, so the kernel is given their transposes,

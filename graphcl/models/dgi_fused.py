@@ -66,8 +66,8 @@ class _FusedGCNDGI(torch.autograd.Function):
         buf_hb, buf_pos, buf_neg = cache.workspace(n, d, weight)
         buf_h = buf_hb[:n]  # H; the last row holds the bias
 
-        # A copy only when the weight is not stored input-major (GCNEncoder
-        # stores it so; see graphcl.nn.encoders.store_input_major_).
+        # A copy only when the weight is not stored input-major (the dgi
+        # recipe's GCNEncoder(input_major=True) stores it so).
         w_t = weight.t().contiguous()
         if cache.x is not None:  # sparse features
             spmm(cache.x, w_t, out=buf_h)

@@ -16,8 +16,8 @@ from torch_geometric.nn.resolver import activation_resolver
 from .activations import PReLU
 
 __all__ = ['GNNEncoder', 'GCNEncoder', 'SAGEEncoder', 'GATEncoder',
-           'store_input_major_', 'reset_in_row_major_order',
-           'GINEncoder', 'ENCODERS', 'get_encoder']
+           'GINEncoder', 'ENCODERS', 'get_encoder', 'store_input_major_',
+           'reset_in_row_major_order']
 
 
 def make_activation(act: Union[str, Callable, None], channels: int) -> Module:
