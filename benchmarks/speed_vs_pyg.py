@@ -288,7 +288,7 @@ def main():
     lines = [
         '# DGI speed: graphcl against PyG', '',
         f'Measured with `python benchmarks/speed_vs_pyg.py` on {header}.',
-        f'Both: one GCN layer to 512 channels with PReLU, feature-shuffle '
+        'Both: one GCN layer to 512 channels with PReLU, feature-shuffle '
         f'corruption, sigmoid-mean summary, bilinear discriminator, JSD '
         'loss, Adam lr 0.001, the same number of epochs (column "epochs"), '
         'early stopping off, the '

@@ -77,7 +77,9 @@ def test_work_buffers_reused_and_released():
     # a graph of another size gets buffers of its size
     other = graph(n=70)
     m.objective(other)
-    assert m._fast_cache._work[1][1].shape == (70, 8)
+    h, pos, neg = m._fast_cache._work[1]
+    assert h.shape == (71, 8)  # H and the bias row
+    assert pos.shape == neg.shape == (70, 8)
 
 
 def test_two_objectives_then_one_backward():
