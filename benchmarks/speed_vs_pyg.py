@@ -289,7 +289,7 @@ def main():
         '# DGI speed: graphcl against PyG', '',
         f'Measured with `python benchmarks/speed_vs_pyg.py` on {header}.',
         'Both: one GCN layer to 512 channels with PReLU, feature-shuffle '
-        f'corruption, sigmoid-mean summary, bilinear discriminator, JSD '
+        'corruption, sigmoid-mean summary, bilinear discriminator, JSD '
         'loss, Adam lr 0.001, the same number of epochs (column "epochs"), '
         'early stopping off, the '
         'raw features of the dataset (as PyG\'s example loads them). PyG: '
