@@ -58,6 +58,12 @@ def _add_train_parser(subparsers):
     p.add_argument('--weight-decay', type=float, default=0.0)
     p.add_argument('--no-normalize', action='store_true',
                    help='do not row-normalise the input features')
+    p.add_argument('--probe-selection', default='pooled',
+                   choices=['pooled', 'per-seed'],
+                   help="how the linear probe's weight decay is chosen on "
+                   "the validation split: one for all seeds, on the "
+                   "validation accuracy averaged over them (pooled), or "
+                   "each seed's own best (per-seed) (default: pooled)")
     p.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
     p.add_argument('--out', default=None,
                    help='write metrics.json, embeddings.pt, encoder.pt here')
@@ -108,7 +114,8 @@ def _run_train(args) -> int:
             progress=not args.quiet, batch_size=args.batch_size,
             fanout=args.fanout, num_workers=args.num_workers,
             distributed=args.distributed, nproc=args.nproc,
-            inference_batch_size=args.inference_batch_size, **options)
+            inference_batch_size=args.inference_batch_size,
+            probe_selection=args.probe_selection, **options)
     finally:
         cleanup_distributed()
     if metrics is None:  # not rank 0 of a distributed run

@@ -23,9 +23,12 @@ __all__ = ['run_experiment', 'peak_rss_mb', 'METRIC_KEYS',
 MINIBATCH_FANOUT = (10, 10, 25)
 
 METRIC_KEYS = ('method', 'dataset', 'seeds', 'epochs', 'seconds_per_epoch',
-               'pretrain_seconds', 'probe_seconds', 'val_acc_mean',
-               'test_acc', 'test_acc_mean', 'test_acc_std', 'peak_rss_mb',
-               'config')
+               'pretrain_seconds', 'probe_seconds', 'val_acc', 'val_acc_mean',
+               'test_acc', 'test_acc_mean', 'test_acc_std',
+               'probe_weight_decay', 'probe_grid', 'peak_rss_mb', 'config')
+
+#: How :func:`run_experiment` chooses the probe's weight decay.
+PROBE_SELECTIONS = ('pooled', 'per-seed')
 
 
 def peak_rss_mb() -> float:
@@ -140,6 +143,7 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
                    num_workers: int = 0, distributed: bool = False,
                    nproc: Optional[int] = None,
                    inference_batch_size: int = 4096,
+                   probe_selection: str = 'pooled',
                    **method_options: Any) -> Optional[Dict[str, Any]]:
     r"""Pretrains :obj:`method` on :obj:`dataset` once per seed, evaluates
     each run with :func:`graphcl.eval.linear_probe` and returns the metrics
@@ -180,12 +184,21 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
             against ``torchrun``'s environment.
         inference_batch_size (int): Nodes per chunk of the layer-wise
             inference. (default: ``4096``)
+        probe_selection (str): How the probe's weight decay is chosen on
+            the validation split: ``'pooled'``, one weight decay for all
+            seeds, the one with the best validation accuracy averaged over
+            the seeds (:func:`graphcl.eval.select_pooled`); or
+            ``'per-seed'``, each seed's own best. With one seed both are
+            the same. (default: ``'pooled'``)
         **method_options: Options of the method (see
             :func:`graphcl.models.method_defaults`).
     """
     from .data import check_node_data, load_dataset
-    from .eval import linear_probe
+    from .eval import linear_probe, select_pooled
 
+    if probe_selection not in PROBE_SELECTIONS:
+        raise ValueError(f"Unknown probe selection '{probe_selection}'; "
+                         f"choose one of {list(PROBE_SELECTIONS)}")
     defaults = method_defaults(method)  # raises on an unknown method
     unknown = set(method_options) - set(defaults)
     if unknown:
@@ -234,6 +247,7 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
                   epochs=epochs, patience=patience, lr=lr,
                   weight_decay=weight_decay, device=str(dev), root=root,
                   normalize_features=normalize_features,
+                  probe_selection=probe_selection,
                   **{**defaults, **method_options})
     config.pop('seed', None)
     if minibatch:
@@ -289,19 +303,33 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
         runs.append(dict(seed=seed, epochs=result.epochs,
                          seconds=result.seconds,
                          seconds_per_epoch=result.seconds_per_epoch,
-                         probe_seconds=probe_seconds,
-                         val_acc=100 * probe.val_acc,
-                         test_acc=100 * probe.test_acc))
+                         probe_seconds=probe_seconds, probe=probe))
+        pooled = probe_selection == 'pooled' and len(seed_list) > 1
+        score = (f"best validation accuracy {100 * probe.val_acc:.2f}%"
+                 if pooled else
+                 f"test accuracy {100 * probe.test_acc:.2f}%")
         _say(f"seed {seed}: {result.epochs} epochs "
-             f"({1000 * result.seconds_per_epoch:.1f} ms/epoch), "
-             f"test accuracy {100 * probe.test_acc:.2f}%", verbose)
+             f"({1000 * result.seconds_per_epoch:.1f} ms/epoch), {score}",
+             verbose)
         if out is not None and i == 0:
             torch.save(z.cpu(), Path(out) / 'embeddings.pt')
             torch.save(model.encoder.state_dict(), Path(out) / 'encoder.pt')
 
     if not env.is_main:
         return None
-    test_accs = [r['test_acc'] for r in runs]
+    probes = [r['probe'] for r in runs]
+    if probe_selection == 'pooled':
+        wd, probes = select_pooled(probes)
+        if len(seed_list) > 1:
+            _say(f"probe weight decay {wd:g}, chosen on the validation "
+                 f"accuracy averaged over {len(seed_list)} seeds; test "
+                 f"accuracy per seed: " + ', '.join(
+                     f'{100 * p.test_acc:.1f}' for p in probes), verbose)
+        wds: Any = wd
+    else:
+        wds = [p.weight_decay for p in probes]
+    test_accs = [100 * p.test_acc for p in probes]
+    val_accs = [100 * p.val_acc for p in probes]
     mean, std = _mean_std(test_accs)
     metrics = dict(
         method=method, dataset=name, seeds=seed_list,
@@ -310,8 +338,11 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
             r['seconds_per_epoch'] for r in runs),
         pretrain_seconds=sum(r['seconds'] for r in runs),
         probe_seconds=sum(r['probe_seconds'] for r in runs),
-        val_acc_mean=statistics.fmean(r['val_acc'] for r in runs),
+        val_acc=val_accs, val_acc_mean=statistics.fmean(val_accs),
         test_acc=test_accs, test_acc_mean=mean, test_acc_std=std,
+        probe_weight_decay=wds,
+        probe_grid=[[[g[0], 100 * g[1], 100 * g[2]] for g in p.grid]
+                    for p in probes],
         peak_rss_mb=peak_rss_mb(), config=config)
     if out is not None:
         with open(Path(out) / 'metrics.json', 'w') as f:

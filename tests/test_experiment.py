@@ -8,9 +8,9 @@ from graphcl.experiment import METRIC_KEYS, run_experiment
 from graphcl.nn import GCNEncoder
 
 EXPECTED_KEYS = {'method', 'dataset', 'seeds', 'epochs', 'seconds_per_epoch',
-                 'pretrain_seconds', 'probe_seconds', 'val_acc_mean',
-                 'test_acc', 'test_acc_mean', 'test_acc_std', 'peak_rss_mb',
-                 'config'}
+                 'pretrain_seconds', 'probe_seconds', 'val_acc',
+                 'val_acc_mean', 'test_acc', 'test_acc_mean', 'test_acc_std',
+                 'probe_weight_decay', 'probe_grid', 'peak_rss_mb', 'config'}
 QUIET = dict(progress=False, verbose=False)
 
 
@@ -29,6 +29,15 @@ def check_metrics(metrics, num_seeds, epochs):
     std = math.sqrt(sum((a - mean) ** 2 for a in accs) / len(accs))
     assert metrics['test_acc_std'] == pytest.approx(std)
     assert 0.0 <= metrics['val_acc_mean'] <= 100.0
+    assert metrics['val_acc_mean'] == pytest.approx(
+        sum(metrics['val_acc']) / num_seeds)
+    # Pooled selection (the default): one weight decay, and each seed's
+    # accuracies are that weight decay's row of its grid.
+    wd = metrics['probe_weight_decay']
+    assert len(metrics['probe_grid']) == num_seeds
+    for grid, val, test in zip(metrics['probe_grid'], metrics['val_acc'],
+                               metrics['test_acc']):
+        assert [row[1:] for row in grid if row[0] == wd] == [[val, test]]
     for key in ('seconds_per_epoch', 'pretrain_seconds', 'probe_seconds',
                 'peak_rss_mb'):
         assert isinstance(metrics[key], float) and metrics[key] > 0, key
@@ -55,6 +64,31 @@ def test_run_experiment_writes_everything(small_graph, tmp_path):
     state = torch.load(out / 'encoder.pt', weights_only=True)
     encoder = GCNEncoder(small_graph.num_features, 16)
     encoder.load_state_dict(state)  # strict: same architecture
+
+
+def test_probe_selection_pooled_and_per_seed(small_graph):
+    common = dict(seeds=3, epochs=3, hidden=8, **QUIET)
+    pooled = run_experiment('dgi', small_graph, **common)
+    per_seed = run_experiment('dgi', small_graph, probe_selection='per-seed',
+                              **common)
+    assert pooled['config']['probe_selection'] == 'pooled'
+    assert per_seed['config']['probe_selection'] == 'per-seed'
+    # Same pretraining, so the same grids; only the choice differs.
+    assert pooled['probe_grid'] == per_seed['probe_grid']
+    grids = pooled['probe_grid']
+    decays = [row[0] for row in grids[0]]
+    mean_val = [sum(g[j][1] for g in grids) / 3 for j in range(len(decays))]
+    assert pooled['probe_weight_decay'] == \
+        decays[mean_val.index(max(mean_val))]
+    for grid, wd, val in zip(grids, per_seed['probe_weight_decay'],
+                             per_seed['val_acc']):
+        best = max(row[1] for row in grid)
+        assert val == best
+        assert wd == [row[0] for row in grid if row[1] == best][0]
+    # Each seed's own best validation score bounds the pooled one.
+    assert per_seed['val_acc_mean'] >= pooled['val_acc_mean']
+    with pytest.raises(ValueError, match='probe selection'):
+        run_experiment('dgi', small_graph, probe_selection='test', **common)
 
 
 def test_same_seed_same_result(small_graph):

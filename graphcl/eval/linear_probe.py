@@ -1,7 +1,7 @@
 r"""Linear probe on frozen embeddings: the standard evaluation protocol of
 self-supervised node representation learning (DGI, GRACE, BGRL)."""
-from dataclasses import dataclass
-from typing import Callable, Optional, Sequence
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -14,10 +14,17 @@ DEFAULT_WEIGHT_DECAYS = (0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
 
 @dataclass
 class ProbeResult:
-    r"""Outcome of :func:`linear_probe` (accuracies in :math:`[0, 1]`)."""
+    r"""Outcome of :func:`linear_probe` (scores in :math:`[0, 1]`).
+
+    :obj:`val_acc`, :obj:`test_acc` and :obj:`weight_decay` belong to the
+    chosen fit; :obj:`grid` holds ``(weight_decay, val_acc, test_acc)`` of
+    every fit, in grid order (used by :func:`select_pooled`).
+    """
     val_acc: float
     test_acc: float
     weight_decay: float
+    grid: Tuple[Tuple[float, float, float], ...] = field(
+        default=(), repr=False)
 
 
 def _index(mask: Tensor, n: int, name: str) -> Tensor:
@@ -105,7 +112,9 @@ def linear_probe(z: Tensor, y: Tensor, train_mask: Tensor, val_mask: Tensor,
                  ) -> ProbeResult:
     r"""Fits a logistic regression on the frozen embeddings of the training
     nodes for each weight decay, keeps the one with the best validation
-    score and reports its test score.
+    score (the first of tied ones) and reports its test score. The scores
+    of every fit are kept in :obj:`ProbeResult.grid`, so that several
+    pretraining runs can share one choice (:func:`select_pooled`).
 
     Args:
         z (Tensor): Frozen embeddings, :math:`(N, D)`.
@@ -146,12 +155,16 @@ def linear_probe(z: Tensor, y: Tensor, train_mask: Tensor, val_mask: Tensor,
         mean, std = z[train].mean(0), z[train].std(0)
         z = (z - mean) / std.clamp_min(1e-8)
     num_classes = int(y.max()) + 1
-    best: Optional[ProbeResult] = None
+    grid = []
     for wd in weight_decays:
         clf = LogisticRegression(z.size(1), num_classes, wd, max_iter)
         clf.to(z.device).fit(z[train], y[train])
         pred = clf.predict(z)
         val_score = metric(y[val], pred[val]) if val.numel() else 0.0
-        if best is None or val_score > best.val_acc:
-            best = ProbeResult(val_score, metric(y[test], pred[test]), wd)
-    return best
+        grid.append((wd, val_score, metric(y[test], pred[test])))
+    if not grid:
+        raise ValueError("'weight_decays' is empty: give at least one L2 "
+                         "strength")
+    # The first fit with the best validation score (ties: earlier in grid).
+    wd, val_score, test_score = max(grid, key=lambda g: g[1])
+    return ProbeResult(val_score, test_score, wd, tuple(grid))

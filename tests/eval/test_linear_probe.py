@@ -115,3 +115,20 @@ def test_errors():
         linear_probe(z, y, None, val, test)
     with pytest.raises(ValueError, match='training split is empty'):
         linear_probe(z, y, torch.zeros_like(train), val, test)
+
+
+def test_grid_keeps_every_fit_in_order():
+    z, y, train, val, test = separable()
+    result = linear_probe(z, y, train, val, test,
+                          weight_decays=[0.0, 1e-2, 1e3])
+    assert [g[0] for g in result.grid] == [0.0, 1e-2, 1e3]
+    chosen = [g for g in result.grid if g[0] == result.weight_decay][0]
+    assert (chosen[1], chosen[2]) == (result.val_acc, result.test_acc)
+    # A huge weight decay predicts one class: a third of the nodes.
+    assert result.grid[2][1] < 0.5
+
+
+def test_empty_grid_is_an_error():
+    z, y, train, val, test = separable()
+    with pytest.raises(ValueError, match='weight_decays'):
+        linear_probe(z, y, train, val, test, weight_decays=[])

@@ -1,0 +1,52 @@
+r"""One probe regularisation for several pretraining runs, chosen on their
+pooled validation scores."""
+import statistics
+from typing import List, Sequence, Tuple
+
+from .linear_probe import ProbeResult
+
+__all__ = ['select_pooled']
+
+
+def select_pooled(results: Sequence[ProbeResult]
+                  ) -> Tuple[float, List[ProbeResult]]:
+    r"""Chooses one weight decay for all runs: the one with the highest
+    validation score averaged over the runs,
+
+    .. math::
+        \lambda^{\star} = \operatorname*{arg\,max}_{\lambda \in \Lambda}
+        \frac{1}{S} \sum_{s=1}^{S} \mathrm{val}_s(\lambda),
+
+    and returns it with each run's result at :math:`\lambda^{\star}`. This
+    is how a hyperparameter is chosen across repeated runs; choosing per
+    run instead picks up the noise of each run's validation split (500
+    nodes on Planetoid). Ties go to the earlier weight decay of the grid.
+    With one run it equals that run's own choice.
+
+    Args:
+        results (sequence of ProbeResult): One :func:`linear_probe` result
+            per pretraining run, all fitted on the same weight-decay grid.
+
+    Returns:
+        (float, list of ProbeResult): :math:`\lambda^{\star}` and the
+        results at it (their :obj:`grid` kept).
+    """
+    if not results:
+        raise ValueError("'results' is empty: give one linear_probe result "
+                         "per pretraining run")
+    grids = [r.grid for r in results]
+    if any(not g for g in grids):
+        raise ValueError("A result has no grid: pass results returned by "
+                         "graphcl.eval.linear_probe")
+    decays = [g[0] for g in grids[0]]
+    for i, g in enumerate(grids[1:], start=1):
+        if [c[0] for c in g] != decays:
+            raise ValueError(f"Run {i} was probed on the weight decays "
+                             f"{[c[0] for c in g]}, run 0 on {decays}; use "
+                             f"one grid for all runs")
+    means = [statistics.fmean(g[j][1] for g in grids)
+             for j in range(len(decays))]
+    best = max(range(len(decays)), key=means.__getitem__)
+    chosen = [ProbeResult(g[best][1], g[best][2], decays[best], g)
+              for g in grids]
+    return decays[best], chosen

@@ -1,0 +1,37 @@
+import pytest
+
+from graphcl.eval import ProbeResult, select_pooled
+
+
+def result(*grid):
+    best = max(grid, key=lambda g: g[1])
+    return ProbeResult(best[1], best[2], best[0], tuple(grid))
+
+
+def test_pooled_choice_maximises_the_mean_validation_score():
+    # Run 0 alone prefers 1e-5, run 1 alone prefers 1e-4; the mean
+    # validation score prefers 1e-4 (0.80 against 0.79).
+    runs = [result((1e-5, 0.82, 0.70), (1e-4, 0.81, 0.75)),
+            result((1e-5, 0.76, 0.60), (1e-4, 0.79, 0.65))]
+    assert [r.weight_decay for r in runs] == [1e-5, 1e-4]
+    wd, chosen = select_pooled(runs)
+    assert wd == 1e-4
+    assert [(r.val_acc, r.test_acc, r.weight_decay) for r in chosen] == \
+        [(0.81, 0.75, 1e-4), (0.79, 0.65, 1e-4)]
+    assert chosen[0].grid == runs[0].grid
+
+
+def test_one_run_keeps_its_own_choice_and_ties_go_first():
+    run = result((0.0, 0.5, 0.4), (1e-3, 0.9, 0.8), (1e-2, 0.9, 0.7))
+    wd, [chosen] = select_pooled([run])
+    assert wd == run.weight_decay == 1e-3 and chosen.test_acc == 0.8
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match='empty'):
+        select_pooled([])
+    with pytest.raises(ValueError, match='no grid'):
+        select_pooled([ProbeResult(0.5, 0.5, 0.0)])
+    with pytest.raises(ValueError, match='one grid'):
+        select_pooled([result((0.0, 0.5, 0.5)),
+                       result((1e-4, 0.5, 0.5))])
