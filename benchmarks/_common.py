@@ -44,3 +44,39 @@ def write(name: str, text: str) -> Path:
     print(text)
     print(f'wrote {path}')
     return path
+
+
+def embeddings(dataset, seed, root, cache: Path, recompute: bool):
+    """DGI embeddings of one pretraining seed, pretrained by the library's
+    experiment with its defaults (cached as embeddings.pt)."""
+    from graphcl.experiment import run_experiment
+    out = cache / dataset / f'seed{seed}'
+    path = out / 'embeddings.pt'
+    info = None
+    if recompute or not path.exists():
+        m = run_experiment('dgi', dataset, seeds=[seed], root=root,
+                           out=str(out), progress=False, verbose=False)
+        info = dict(epochs=m['epochs'][0], val=m['val_acc_mean'],
+                    test=m['test_acc_mean'],
+                    pretrain_s=m['pretrain_seconds'])
+    z = torch.load(path)
+    return z, info
+
+
+def code_version() -> str:
+    """Where graphcl was imported from, and its git commit and whether
+    graphcl/ had uncommitted changes (when it is a git work tree)."""
+    import graphcl
+    src = Path(graphcl.__file__).resolve().parents[1]
+    try:
+        git = lambda *a: subprocess.run(  # noqa: E731
+            ['git', '-C', str(src), *a], capture_output=True, text=True,
+            check=True).stdout.strip()
+        head = git('rev-parse', '--short', 'HEAD')
+        dirty = git('status', '--porcelain', '--', 'graphcl')
+        state = 'with uncommitted changes in graphcl/' if dirty else 'clean'
+        return f'{src} (git {head}, {state})'
+    except (OSError, subprocess.CalledProcessError):
+        stamp = src / 'COMMIT'
+        commit = stamp.read_text().strip() if stamp.exists() else 'unknown'
+        return f'{src} (not a git work tree; COMMIT file: {commit})'

@@ -42,11 +42,11 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from _common import RESULTS, data_root, machine
+from _common import RESULTS, code_version, data_root, embeddings, machine
 
 from graphcl.data import load_dataset
 from graphcl.eval import linear_probe
-from graphcl.experiment import _row_normalize, run_experiment
+from graphcl.experiment import _row_normalize
 
 FINE_WEIGHT_DECAYS = (0.0,) + tuple(10 ** (k / 2) for k in range(-12, 1))
 
@@ -107,42 +107,6 @@ def run_variant(name, z, data, probe_seed):
         z = F.normalize(z, p=2, dim=1)
     r = linear_probe(z, data.y, *masks, **kwargs)
     return r.val_acc, r.test_acc, r.weight_decay
-
-
-def embeddings(dataset, seed, root, cache: Path, recompute: bool):
-    """DGI embeddings of one pretraining seed, pretrained by the library's
-    experiment with its defaults (cached as embeddings.pt)."""
-    out = cache / dataset / f'seed{seed}'
-    path = out / 'embeddings.pt'
-    info = None
-    if recompute or not path.exists():
-        m = run_experiment('dgi', dataset, seeds=[seed], root=root,
-                           out=str(out), progress=False, verbose=False)
-        info = dict(epochs=m['epochs'][0], val=m['val_acc_mean'],
-                    test=m['test_acc_mean'],
-                    pretrain_s=m['pretrain_seconds'])
-    z = torch.load(path)
-    return z, info
-
-
-def code_version() -> str:
-    """Where graphcl was imported from, and its git commit and whether
-    graphcl/ had uncommitted changes (when it is a git work tree)."""
-    import subprocess
-    import graphcl
-    src = Path(graphcl.__file__).resolve().parents[1]
-    try:
-        git = lambda *a: subprocess.run(  # noqa: E731
-            ['git', '-C', str(src), *a], capture_output=True, text=True,
-            check=True).stdout.strip()
-        head = git('rev-parse', '--short', 'HEAD')
-        dirty = git('status', '--porcelain', '--', 'graphcl')
-        state = 'with uncommitted changes in graphcl/' if dirty else 'clean'
-        return f'{src} (git {head}, {state})'
-    except (OSError, subprocess.CalledProcessError):
-        stamp = src / 'COMMIT'
-        commit = stamp.read_text().strip() if stamp.exists() else 'unknown'
-        return f'{src} (not a git work tree; COMMIT file: {commit})'
 
 
 def fmt_wd(wd):

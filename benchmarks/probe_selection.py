@@ -1,0 +1,193 @@
+"""Choosing the linear probe's weight decay: per seed, or once for all seeds
+(pooled)? Judged on held-out validation nodes, never on the test split.
+
+``linear_probe`` fits one logistic regression per weight decay of the grid.
+Two rules pick one of them from the validation accuracies:
+
+  per-seed   each pretraining seed keeps its own best weight decay
+  pooled     one weight decay for a group of seeds: the best validation
+             accuracy averaged over the group (``graphcl.eval.select_pooled``)
+
+To compare the rules without the test split, the validation nodes of every
+seed are split at random into halves A and B, many times: each rule chooses
+on A and is scored on B (mean accuracy over the seeds of a group). The rule
+with the higher held-out score is the better way to choose. Groups are
+consecutive blocks of ``--group`` seeds (10: the benchmark's protocol).
+
+The test accuracy of each rule, choosing on the full validation split, is
+printed beside it for information; it takes no part in the comparison.
+
+    OMP_NUM_THREADS=1 python benchmarks/probe_selection.py
+    OMP_NUM_THREADS=1 python benchmarks/probe_selection.py --datasets Cora \\
+        --seeds 10 --no-write
+
+Embeddings are pretrained with the library's defaults (as ``graphcl train``)
+and cached under ``--cache``, outside the repository. Writes
+benchmarks/results/probe_selection.md.
+"""
+import argparse
+import shlex
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from _common import code_version, data_root, embeddings, machine, write
+
+from graphcl.data import load_dataset
+from graphcl.eval.linear_probe import DEFAULT_WEIGHT_DECAYS, LogisticRegression
+from graphcl.experiment import _row_normalize
+
+
+def fits(z, data):
+    """For each weight decay of the grid: the correctness of each
+    validation node (float vector) and the test accuracy."""
+    y = data.y.view(-1)
+    val = data.val_mask.nonzero().view(-1)
+    test = data.test_mask.nonzero().view(-1)
+    num_classes = int(y.max()) + 1
+    correct, test_acc = [], []
+    for wd in DEFAULT_WEIGHT_DECAYS:
+        clf = LogisticRegression(z.size(1), num_classes, wd)
+        pred = clf.fit(z[data.train_mask], y[data.train_mask]).predict(z)
+        correct.append((pred[val] == y[val]).float())
+        test_acc.append((pred[test] == y[test]).float().mean().item())
+    return torch.stack(correct), torch.tensor(test_acc)
+
+
+def first_best(scores):
+    """Index of the first maximum (the library's tie rule)."""
+    return int((scores == scores.max()).nonzero()[0])
+
+
+def choose(val_scores, rule):
+    """val_scores: [seeds, weight decays]. Index chosen per seed."""
+    if rule == 'per-seed':
+        return [first_best(row) for row in val_scores]
+    j = first_best(val_scores.mean(0))
+    return [j] * val_scores.size(0)
+
+
+def compare(group, halvings, gen):
+    """group: list of (correct [W, V_s], test_acc [W]) per seed. Returns
+    held-out scores per rule (lists over halvings) and full-validation
+    test accuracies per rule."""
+    held = {'per-seed': [], 'pooled': []}
+    for _ in range(halvings):
+        a_scores, b_scores = [], []
+        for correct, _ in group:
+            perm = torch.randperm(correct.size(1), generator=gen)
+            half = correct.size(1) // 2
+            a_scores.append(correct[:, perm[:half]].mean(1))
+            b_scores.append(correct[:, perm[half:]].mean(1))
+        a_scores, b_scores = torch.stack(a_scores), torch.stack(b_scores)
+        for rule in held:
+            picks = choose(a_scores, rule)
+            held[rule].append(statistics.fmean(
+                b_scores[s, j].item() for s, j in enumerate(picks)))
+    full = torch.stack([c.mean(1) for c, _ in group])
+    tests = {}
+    for rule in held:
+        picks = choose(full, rule)
+        tests[rule] = [group[s][1][j].item() for s, j in enumerate(picks)]
+    return held, tests
+
+
+def main():
+    p = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--datasets', nargs='+', default=['Cora', 'CiteSeer'])
+    p.add_argument('--seeds', type=int, default=30,
+                   help='pretraining seeds 0..N-1 (default: 30)')
+    p.add_argument('--group', type=int, default=10,
+                   help='seeds per group sharing a pooled choice '
+                   '(default: 10)')
+    p.add_argument('--halvings', type=int, default=1000,
+                   help='random A/B halvings of the validation nodes '
+                   '(default: 1000)')
+    p.add_argument('--cache', default='/tmp/gw_probe_selection',
+                   help='embedding cache, outside the repository')
+    p.add_argument('--recompute', action='store_true',
+                   help='pretrain again even when embeddings are cached')
+    p.add_argument('--no-write', action='store_true',
+                   help='print only; do not write the results file')
+    args = p.parse_args()
+    if args.seeds < args.group or args.group < 2:
+        raise SystemExit('--seeds must be >= --group >= 2')
+    root = data_root()
+    cache = Path(args.cache)
+    header = machine()
+    version = code_version()
+    print(f'graphcl: {version}', file=sys.stderr, flush=True)
+    started = time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())
+    t_start = time.perf_counter()
+
+    rows = []
+    for dataset in args.datasets:
+        per_seed = []
+        for seed in range(args.seeds):
+            data = load_dataset(dataset, root=root, seed=seed)
+            data.x = _row_normalize(data.x.float())
+            z, _ = embeddings(dataset, seed, root, cache, args.recompute)
+            per_seed.append(fits(z, data))
+            print(f'{dataset} seed {seed} done', file=sys.stderr, flush=True)
+        gen = torch.Generator().manual_seed(0)
+        for start in range(0, args.seeds - args.group + 1, args.group):
+            group = per_seed[start:start + args.group]
+            held, tests = compare(group, args.halvings, gen)
+            diff = [a - b for a, b in zip(held['pooled'], held['per-seed'])]
+            rows.append(dict(
+                dataset=dataset, seeds=f'{start}-{start + args.group - 1}',
+                held={r: 100 * statistics.fmean(v) for r, v in held.items()},
+                diff=100 * statistics.fmean(diff),
+                wins=sum(d > 0 for d in diff) / len(diff),
+                ties=sum(d == 0 for d in diff) / len(diff),
+                test={r: 100 * statistics.fmean(v)
+                      for r, v in tests.items()}))
+    total = time.perf_counter() - t_start
+
+    lines = [
+        '| dataset | seeds | held-out val: per-seed | held-out val: pooled '
+        '| pooled − per-seed | pooled higher / equal (share of halvings) '
+        '| test: per-seed | test: pooled |',
+        '|---|---|---|---|---|---|---|---|']
+    for r in rows:
+        lines.append(
+            f"| {r['dataset']} | {r['seeds']} | {r['held']['per-seed']:.2f} "
+            f"| {r['held']['pooled']:.2f} | {r['diff']:+.2f} | "
+            f"{100 * r['wins']:.0f} % / {100 * r['ties']:.0f} % | "
+            f"{r['test']['per-seed']:.2f} | {r['test']['pooled']:.2f} |")
+    mean = lambda key: statistics.fmean(r[key] for r in rows)  # noqa: E731
+    better = sum(r['diff'] > 0 for r in rows)
+    worse = sum(r['diff'] < 0 for r in rows)
+    reading = [
+        f'- Held-out validation accuracy, pooled minus per-seed, averaged '
+        f'over the {len(rows)} groups: {mean("diff"):+.2f} points; pooled '
+        f'higher in {better} groups, lower in {worse}.',
+        '- The test columns take no part in the comparison.']
+    command = 'python ' + ' '.join(shlex.quote(a) for a in sys.argv)
+    text = '\n'.join([
+        '# Probe weight decay: chosen per seed or pooled over seeds', '',
+        f'- Date: {started} (total {total:.0f} s, pretraining included '
+        f'where not cached)',
+        f'- Machine: {header}',
+        f'- graphcl imported from: {version}',
+        f'- Command: `{command}`',
+        f'- Embeddings: DGI with the library defaults (as `graphcl train '
+        f'dgi`), seeds 0-{args.seeds - 1}; groups of {args.group} seeds; '
+        f'{args.halvings} random halvings of each seed\'s validation nodes '
+        f'(choose on one half, score on the other). Weight-decay grid: '
+        f'{list(DEFAULT_WEIGHT_DECAYS)}. Accuracies in %, means over the '
+        f'seeds of a group (held-out columns: also over halvings).',
+        '', *lines, '', '## Reading', '', *reading, ''])
+    if args.no_write:
+        print(text)
+    else:
+        write('probe_selection.md', text)
+
+
+if __name__ == '__main__':
+    main()
