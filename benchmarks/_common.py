@@ -1,9 +1,12 @@
 """Helpers shared by the benchmark scripts (not part of the package)."""
+import argparse
 import os
 import platform
 import subprocess
+import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import torch
 
@@ -80,3 +83,33 @@ def code_version() -> str:
         stamp = src / 'COMMIT'
         commit = stamp.read_text().strip() if stamp.exists() else 'unknown'
         return f'{src} (not a git work tree; COMMIT file: {commit})'
+
+
+def embedding_study_parser(doc: str, seeds: int,
+                           cache: str) -> argparse.ArgumentParser:
+    """Options of the studies run on cached DGI embeddings (datasets,
+    seeds, cache, recompute, no-write)."""
+    p = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--datasets', nargs='+', default=['Cora', 'CiteSeer'])
+    p.add_argument('--seeds', type=int, default=seeds,
+                   help=f'pretraining seeds 0..N-1 (default: {seeds})')
+    p.add_argument('--cache', default=cache,
+                   help='embedding cache, outside the repository')
+    p.add_argument('--recompute', action='store_true',
+                   help='pretrain again even when embeddings are cached')
+    p.add_argument('--no-write', action='store_true',
+                   help='print only; do not write the results file')
+    return p
+
+
+def start_study(args) -> SimpleNamespace:
+    """Data root, cache folder, machine line, code version, start date and
+    start time of a study on cached embeddings (the version is printed)."""
+    version = code_version()
+    print(f'graphcl: {version}', file=sys.stderr, flush=True)
+    return SimpleNamespace(
+        root=data_root(), cache=Path(args.cache), header=machine(),
+        version=version,
+        started=time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()),
+        t_start=time.perf_counter())

@@ -25,16 +25,14 @@ Embeddings are pretrained with the library's defaults (as ``graphcl train``)
 and cached under ``--cache``, outside the repository. Writes
 benchmarks/results/probe_selection.md.
 """
-import argparse
 import shlex
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import torch
 
-from _common import code_version, data_root, embeddings, machine, write
+from _common import embedding_study_parser, embeddings, start_study, write
 
 from graphcl.data import load_dataset
 from graphcl.eval.linear_probe import DEFAULT_WEIGHT_DECAYS, LogisticRegression
@@ -96,34 +94,20 @@ def compare(group, halvings, gen):
 
 
 def main():
-    p = argparse.ArgumentParser(
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--datasets', nargs='+', default=['Cora', 'CiteSeer'])
-    p.add_argument('--seeds', type=int, default=30,
-                   help='pretraining seeds 0..N-1 (default: 30)')
+    p = embedding_study_parser(__doc__, 30, '/tmp/gw_probe_selection')
     p.add_argument('--group', type=int, default=10,
                    help='seeds per group sharing a pooled choice '
                    '(default: 10)')
     p.add_argument('--halvings', type=int, default=1000,
                    help='random A/B halvings of the validation nodes '
                    '(default: 1000)')
-    p.add_argument('--cache', default='/tmp/gw_probe_selection',
-                   help='embedding cache, outside the repository')
-    p.add_argument('--recompute', action='store_true',
-                   help='pretrain again even when embeddings are cached')
-    p.add_argument('--no-write', action='store_true',
-                   help='print only; do not write the results file')
     args = p.parse_args()
     if args.seeds < args.group or args.group < 2:
         raise SystemExit('--seeds must be >= --group >= 2')
-    root = data_root()
-    cache = Path(args.cache)
-    header = machine()
-    version = code_version()
-    print(f'graphcl: {version}', file=sys.stderr, flush=True)
-    started = time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())
-    t_start = time.perf_counter()
+    study = start_study(args)
+    root, cache, header, version, started, t_start = (
+        study.root, study.cache, study.header, study.version, study.started,
+        study.t_start)
 
     rows = []
     for dataset in args.datasets:

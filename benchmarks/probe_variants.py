@@ -30,19 +30,17 @@ Grid variants choose the weight decay with the best validation accuracy
 
 Prints a Markdown table and writes benchmarks/results/probe_variants.md.
 """
-import argparse
 import collections
 import os
 import shlex
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from _common import RESULTS, code_version, data_root, embeddings, machine
+from _common import RESULTS, embedding_study_parser, embeddings, start_study
 
 from graphcl.data import load_dataset
 from graphcl.eval import linear_probe
@@ -117,35 +115,21 @@ def fmt_wd(wd):
 
 
 def main():
-    p = argparse.ArgumentParser(
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--datasets', nargs='+', default=['Cora', 'CiteSeer'])
-    p.add_argument('--seeds', type=int, default=10,
-                   help='pretraining seeds 0..N-1 (default: 10)')
+    p = embedding_study_parser(__doc__, 10, '/tmp/gw_probe')
     p.add_argument('--variants', nargs='+', default=list(VARIANTS),
                    help='subset of the variant keys (default: all)')
     p.add_argument('--probe-seed', type=int, default=0,
                    help="fixed seed of the 'f dgi_ref' probe (default: 0)")
-    p.add_argument('--cache', default='/tmp/gw_probe',
-                   help='embedding cache, outside the repository')
-    p.add_argument('--recompute', action='store_true',
-                   help='pretrain again even when embeddings are cached')
-    p.add_argument('--no-write', action='store_true',
-                   help='print only; do not write the results file')
     args = p.parse_args()
     unknown = set(args.variants) - set(VARIANTS)
     if unknown:
         raise SystemExit(f'unknown variant(s) {sorted(unknown)}; known: '
                          f'{list(VARIANTS)}')
     variants = [v for v in VARIANTS if v in args.variants]
-    root = data_root()
-    cache = Path(args.cache)
-    header = machine()
-    version = code_version()
-    print(f'graphcl: {version}', file=sys.stderr, flush=True)
-    started = time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())
-    t_start = time.perf_counter()
+    study = start_study(args)
+    root, cache, header, version, started, t_start = (
+        study.root, study.cache, study.header, study.version, study.started,
+        study.t_start)
 
     # res[dataset][variant] = list of (val, test, wd, seconds)
     res = {d: {v: [] for v in variants} for d in args.datasets}
