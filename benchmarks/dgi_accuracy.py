@@ -2,14 +2,17 @@
 numbers.
 
     python benchmarks/dgi_accuracy.py                 # all five datasets
-    python benchmarks/dgi_accuracy.py --datasets Cora CiteSeer --seeds 10
+    python benchmarks/dgi_accuracy.py --datasets Cora CiteSeer --seeds 50 \
+        --name dgi_accuracy_50seeds
 
-Writes benchmarks/results/dgi_accuracy.md (and one metrics JSON per
-dataset under benchmarks/results/dgi_accuracy/).
+Writes benchmarks/results/NAME.md (and one metrics JSON per dataset under
+benchmarks/results/NAME/); NAME is dgi_accuracy unless --name says
+otherwise.
 """
 import argparse
 import json
 import statistics
+import sys
 
 from _common import RESULTS, data_root, machine, write
 
@@ -50,13 +53,16 @@ def main():
     p.add_argument('--seeds', type=int, default=10)
     p.add_argument('--epochs', type=int, default=1000)
     p.add_argument('--patience', type=int, default=20)
+    p.add_argument('--name', default='dgi_accuracy',
+                   help='stem of the results file and folder (default: '
+                   'dgi_accuracy)')
     p.add_argument('--table-only', action='store_true',
                    help='rebuild the table from the saved JSON files')
     args = p.parse_args()
     if args.table_only:
         args.datasets = []
     root = data_root()
-    out = RESULTS / 'dgi_accuracy'
+    out = RESULTS / args.name
     out.mkdir(parents=True, exist_ok=True)
     header = machine()
     for name in args.datasets:
@@ -73,7 +79,7 @@ def main():
 
     lines = [
         '# DGI: linear-probe test accuracy (%)', '',
-        'Measured with `python benchmarks/dgi_accuracy.py` (machine and '
+        f'Measured with `python {" ".join(sys.argv)}` (machine and '
         'load per dataset below; the timing columns are wall-clock under '
         'that load, see speed_vs_pyg.md for controlled timings).',
         'Mean ± population std across pretraining seeds (column "seeds"); '
@@ -119,7 +125,7 @@ def main():
     for m in rows:
         accs = ', '.join(f'{a:.1f}' for a in m['test_acc'])
         lines.append(f"- {m['dataset']}: {accs} ({m.get('machine', '')})")
-    write('dgi_accuracy.md', '\n'.join(lines) + '\n')
+    write(f'{args.name}.md', '\n'.join(lines) + '\n')
 
 
 if __name__ == '__main__':
