@@ -16,6 +16,7 @@ import sys
 
 from _common import RESULTS, data_root, machine, write
 
+from graphcl.eval import ProbeResult, select_pooled
 from graphcl.experiment import run_experiment
 
 # Published DGI results (test accuracy, %, mean ± std).
@@ -30,21 +31,27 @@ PUBLISHED = {
 TARGETS = {'Cora': 82.3, 'CiteSeer': 71.8}
 
 
-def per_seed_choice(m):
-    """Mean and population std of the test accuracy when each seed's probe
-    keeps its own best weight decay (first on ties), from the saved grids;
-    None for runs saved without grids."""
+def by_rule(m, rule):
+    """Test accuracies (%) per seed and the weight decay(s) under a probe
+    selection rule ('per-seed' or 'pooled', as ``run_experiment``), from
+    the saved grids of every fit; the run's own numbers for results saved
+    without grids."""
     grids = m.get('probe_grid')
     if not grids:
-        return None
-    accs = [max(g, key=lambda row: row[1])[2] for g in grids]
+        if m.get('config', {}).get('probe_selection', 'per-seed') != rule:
+            return None
+        return m['test_acc'], m.get('probe_weight_decay')
+    probes = [ProbeResult(*max(g, key=lambda row: row[1])[1:],
+                          max(g, key=lambda row: row[1])[0],
+                          tuple(map(tuple, g))) for g in grids]
+    if rule == 'pooled':
+        wd, probes = select_pooled(probes)
+        return [p.test_acc for p in probes], wd
+    return [p.test_acc for p in probes], [p.weight_decay for p in probes]
+
+
+def summary(accs):
     return statistics.fmean(accs), statistics.pstdev(accs)
-
-
-def fmt_wd(wd):
-    if isinstance(wd, list):
-        return 'per seed'
-    return 'n/a' if wd is None else f'{wd:g}'
 
 
 def main():
@@ -67,8 +74,10 @@ def main():
     header = machine()
     for name in args.datasets:
         m = run_experiment('dgi', name, seeds=args.seeds, epochs=args.epochs,
-                           patience=args.patience, root=root, progress=False)
+                           patience=args.patience, root=root, progress=False,
+                           probe_selection='per-seed')
         m['machine'] = header
+        m['command'] = 'python ' + ' '.join(sys.argv)
         (out / f"{m['dataset']}.json").write_text(json.dumps(m, indent=2))
         print(f"{m['dataset']}: {m['test_acc_mean']:.2f} ± "
               f"{m['test_acc_std']:.2f}", flush=True)
@@ -79,8 +88,9 @@ def main():
 
     lines = [
         '# DGI: linear-probe test accuracy (%)', '',
-        f'Measured with `python {" ".join(sys.argv)}` (machine and '
-        'load per dataset below; the timing columns are wall-clock under '
+        'Measured with `python benchmarks/dgi_accuracy.py` (command, '
+        'machine and load per dataset below; the timing columns are '
+        'wall-clock under '
         'that load, see speed_vs_pyg.md for controlled timings).',
         'Mean ± population std across pretraining seeds (column "seeds"); '
         'DGI defaults: one-layer GCN, 512 '
@@ -90,41 +100,44 @@ def main():
         'Adam lr 0.001, early stopping on the '
         f'training loss with patience {args.patience} '
         f'(at most {args.epochs} epochs), row-normalised features. Probe: '
-        'L2-regularised logistic regression; its strength is chosen on the '
-        'validation split, one for all seeds of a dataset: the one with the '
-        'best validation accuracy averaged over the seeds (`--probe-selection'
-        ' pooled`, the default; probe_selection.md compares it with each '
-        'seed choosing its own on held-out validation nodes). The column '
-        '"per-seed choice" gives the test accuracy had each seed kept its '
-        'own best strength, from the same fits. Splits: Planetoid public '
+        'L2-regularised logistic regression; each seed\'s strength is chosen '
+        'on its validation accuracy (`--probe-selection per-seed`, the '
+        'default). The column "pooled choice" gives, from the same fits, '
+        'the test accuracy with one strength for all seeds, the best on the '
+        'validation accuracy averaged over them (`--probe-selection pooled`'
+        '; probe_selection.md compares the two rules on held-out '
+        'validation nodes). Splits: Planetoid public '
         'split for Cora and CiteSeer; a random 10/10/80 train/val/test '
         'split drawn from each seed for Amazon and Coauthor (as in '
         'GRACE/BGRL).', '',
         '| dataset | seeds | graphcl DGI | published | source | target | '
-        'met | probe weight decay | per-seed choice | epochs (median) | '
+        'met | pooled choice (weight decay) | epochs (median) | '
         's/epoch | pretrain s (all seeds) | probe s |',
-        '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+        '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ]
     for m in rows:
         pub, src = PUBLISHED.get(m['dataset'], ('—', '—'))
         target = TARGETS.get(m['dataset'])
+        mean, std = summary(by_rule(m, 'per-seed')[0])
         met = '—' if target is None else (
-            'yes' if m['test_acc_mean'] >= target else 'no')
+            'yes' if mean >= target else 'no')
         epochs = sorted(m['epochs'])[len(m['epochs']) // 2]
-        own = per_seed_choice(m)
-        own = '—' if own is None else f'{own[0]:.2f} ± {own[1]:.2f}'
+        pooled = by_rule(m, 'pooled')
+        pooled = '—' if pooled is None else \
+            '%.2f ± %.2f (%g)' % (*summary(pooled[0]), pooled[1])
         lines.append(
-            f"| {m['dataset']} | {len(m['seeds'])} | "
-            f"{m['test_acc_mean']:.2f} ± "
-            f"{m['test_acc_std']:.2f} | {pub} | {src} | "
+            f"| {m['dataset']} | {len(m['seeds'])} | {mean:.2f} ± {std:.2f} "
+            f"| {pub} | {src} | "
             f"{'≥ %.1f' % target if target else '—'} | {met} | "
-            f"{fmt_wd(m.get('probe_weight_decay'))} | {own} | {epochs} | "
+            f"{pooled} | {epochs} | "
             f"{m['seconds_per_epoch']:.4f} | {m['pretrain_seconds']:.1f} | "
             f"{m['probe_seconds']:.1f} |")
     lines += ['', 'Per-seed accuracies:', '']
     for m in rows:
-        accs = ', '.join(f'{a:.1f}' for a in m['test_acc'])
-        lines.append(f"- {m['dataset']}: {accs} ({m.get('machine', '')})")
+        accs = ', '.join(f'{a:.1f}' for a in by_rule(m, 'per-seed')[0])
+        command = m.get('command', 'python benchmarks/dgi_accuracy.py')
+        lines.append(f"- {m['dataset']}: {accs} ({m.get('machine', '')}; "
+                     f"`{command}`)")
     write(f'{args.name}.md', '\n'.join(lines) + '\n')
 
 

@@ -9,10 +9,12 @@ Two rules pick one of them from the validation accuracies:
              accuracy averaged over the group (``graphcl.eval.select_pooled``)
 
 To compare the rules without the test split, the validation nodes of every
-seed are split at random into halves A and B, many times: each rule chooses
-on A and is scored on B (mean accuracy over the seeds of a group). The rule
-with the higher held-out score is the better way to choose. Groups are
-consecutive blocks of ``--group`` seeds (10: the benchmark's protocol).
+seed are split at random into halves A and B, many times (the graph's nodes
+are halved, so a node is on the same side for every seed): each rule
+chooses on A and is scored on B (mean accuracy over the seeds of a group).
+The rule with the higher held-out score is the better way to choose.
+Groups are consecutive blocks of ``--groups`` seeds (10: the benchmark's
+protocol; several sizes may be given).
 
 The test accuracy of each rule, choosing on the full validation split, is
 printed beside it for information; it takes no part in the comparison.
@@ -41,7 +43,8 @@ from graphcl.experiment import _row_normalize
 
 def fits(z, data):
     """For each weight decay of the grid: the correctness of each
-    validation node (float vector) and the test accuracy."""
+    validation node ([W, V] floats) and the test accuracy ([W]); with the
+    validation node indices ([V])."""
     y = data.y.view(-1)
     val = data.val_mask.nonzero().view(-1)
     test = data.test_mask.nonzero().view(-1)
@@ -52,7 +55,7 @@ def fits(z, data):
         pred = clf.fit(z[data.train_mask], y[data.train_mask]).predict(z)
         correct.append((pred[val] == y[val]).float())
         test_acc.append((pred[test] == y[test]).float().mean().item())
-    return torch.stack(correct), torch.tensor(test_acc)
+    return torch.stack(correct), torch.tensor(test_acc), val
 
 
 def first_best(scores):
@@ -68,24 +71,29 @@ def choose(val_scores, rule):
     return [j] * val_scores.size(0)
 
 
-def compare(group, halvings, gen):
-    """group: list of (correct [W, V_s], test_acc [W]) per seed. Returns
-    held-out scores per rule (lists over halvings) and full-validation
-    test accuracies per rule."""
+def compare(group, num_nodes, halvings, gen):
+    """group: list of (correct [W, V_s], test_acc [W], val nodes [V_s])
+    per seed. Each halving splits the graph's nodes (not each seed's
+    validation nodes on its own), so that a node is on the same side for
+    every seed: a pooled choice made on side A then sees nothing of side B,
+    whose nodes are the same for all seeds on Planetoid. Returns held-out
+    scores per rule (lists over halvings) and full-validation test
+    accuracies per rule."""
     held = {'per-seed': [], 'pooled': []}
     for _ in range(halvings):
+        side_a = torch.zeros(num_nodes, dtype=torch.bool)
+        side_a[torch.randperm(num_nodes, generator=gen)[:num_nodes // 2]] = 1
         a_scores, b_scores = [], []
-        for correct, _ in group:
-            perm = torch.randperm(correct.size(1), generator=gen)
-            half = correct.size(1) // 2
-            a_scores.append(correct[:, perm[:half]].mean(1))
-            b_scores.append(correct[:, perm[half:]].mean(1))
+        for correct, _, val in group:
+            in_a = side_a[val]
+            a_scores.append(correct[:, in_a].mean(1))
+            b_scores.append(correct[:, ~in_a].mean(1))
         a_scores, b_scores = torch.stack(a_scores), torch.stack(b_scores)
         for rule in held:
             picks = choose(a_scores, rule)
             held[rule].append(statistics.fmean(
                 b_scores[s, j].item() for s, j in enumerate(picks)))
-    full = torch.stack([c.mean(1) for c, _ in group])
+    full = torch.stack([c.mean(1) for c, _, _ in group])
     tests = {}
     for rule in held:
         picks = choose(full, rule)
@@ -95,15 +103,15 @@ def compare(group, halvings, gen):
 
 def main():
     p = embedding_study_parser(__doc__, 30, '/tmp/gw_probe_selection')
-    p.add_argument('--group', type=int, default=10,
-                   help='seeds per group sharing a pooled choice '
-                   '(default: 10)')
+    p.add_argument('--groups', type=int, nargs='+', default=[10],
+                   help='seeds per group sharing a pooled choice, one or '
+                   'more sizes (default: 10)')
     p.add_argument('--halvings', type=int, default=1000,
                    help='random A/B halvings of the validation nodes '
                    '(default: 1000)')
     args = p.parse_args()
-    if args.seeds < args.group or args.group < 2:
-        raise SystemExit('--seeds must be >= --group >= 2')
+    if any(args.seeds < g or g < 2 for g in args.groups):
+        raise SystemExit('every --groups size must be >= 2 and <= --seeds')
     study = start_study(args)
     root, cache, header, version, started, t_start = (
         study.root, study.cache, study.header, study.version, study.started,
@@ -119,12 +127,16 @@ def main():
             per_seed.append(fits(z, data))
             print(f'{dataset} seed {seed} done', file=sys.stderr, flush=True)
         gen = torch.Generator().manual_seed(0)
-        for start in range(0, args.seeds - args.group + 1, args.group):
-            group = per_seed[start:start + args.group]
-            held, tests = compare(group, args.halvings, gen)
+        starts = [(size, start) for size in args.groups
+                  for start in range(0, args.seeds - size + 1, size)]
+        for size, start in starts:
+            group = per_seed[start:start + size]
+            held, tests = compare(group, data.num_nodes, args.halvings,
+                                  gen)
             diff = [a - b for a, b in zip(held['pooled'], held['per-seed'])]
             rows.append(dict(
-                dataset=dataset, seeds=f'{start}-{start + args.group - 1}',
+                dataset=dataset, size=size,
+                seeds=f'{start}-{start + size - 1}',
                 held={r: 100 * statistics.fmean(v) for r, v in held.items()},
                 diff=100 * statistics.fmean(diff),
                 wins=sum(d > 0 for d in diff) / len(diff),
@@ -144,14 +156,17 @@ def main():
             f"| {r['held']['pooled']:.2f} | {r['diff']:+.2f} | "
             f"{100 * r['wins']:.0f} % / {100 * r['ties']:.0f} % | "
             f"{r['test']['per-seed']:.2f} | {r['test']['pooled']:.2f} |")
-    mean = lambda key: statistics.fmean(r[key] for r in rows)  # noqa: E731
-    better = sum(r['diff'] > 0 for r in rows)
-    worse = sum(r['diff'] < 0 for r in rows)
-    reading = [
-        f'- Held-out validation accuracy, pooled minus per-seed, averaged '
-        f'over the {len(rows)} groups: {mean("diff"):+.2f} points; pooled '
-        f'higher in {better} groups, lower in {worse}.',
-        '- The test columns take no part in the comparison.']
+    reading = []
+    for size in args.groups:
+        of_size = [r for r in rows if r['size'] == size]
+        diffs = [r['diff'] for r in of_size]
+        reading.append(
+            f'- Groups of {size} seeds: held-out validation accuracy, pooled '
+            f'minus per-seed, averaged over the {len(of_size)} groups: '
+            f'{statistics.fmean(diffs):+.2f} points; pooled higher in '
+            f'{sum(d > 0 for d in diffs)} groups, lower in '
+            f'{sum(d < 0 for d in diffs)}.')
+    reading.append('- The test columns take no part in the comparison.')
     command = 'python ' + ' '.join(shlex.quote(a) for a in sys.argv)
     text = '\n'.join([
         '# Probe weight decay: chosen per seed or pooled over seeds', '',
@@ -161,9 +176,11 @@ def main():
         f'- graphcl imported from: {version}',
         f'- Command: `{command}`',
         f'- Embeddings: DGI with the library defaults (as `graphcl train '
-        f'dgi`), seeds 0-{args.seeds - 1}; groups of {args.group} seeds; '
-        f'{args.halvings} random halvings of each seed\'s validation nodes '
-        f'(choose on one half, score on the other). Weight-decay grid: '
+        f'dgi`), seeds 0-{args.seeds - 1}; groups of '
+        f'{" and ".join(map(str, args.groups))} seeds; '
+        f'{args.halvings} random halvings of the nodes, the same for every '
+        f'seed (choose on the validation nodes of one half, score on those '
+        f'of the other). Weight-decay grid: '
         f'{list(DEFAULT_WEIGHT_DECAYS)}. Accuracies in %, means over the '
         f'seeds of a group (held-out columns: also over halvings).',
         '', *lines, '', '## Reading', '', *reading, ''])

@@ -58,12 +58,12 @@ def _add_train_parser(subparsers):
     p.add_argument('--weight-decay', type=float, default=0.0)
     p.add_argument('--no-normalize', action='store_true',
                    help='do not row-normalise the input features')
-    p.add_argument('--probe-selection', default='pooled',
-                   choices=['pooled', 'per-seed'],
+    p.add_argument('--probe-selection', default='per-seed',
+                   choices=['per-seed', 'pooled'],
                    help="how the linear probe's weight decay is chosen on "
-                   "the validation split: one for all seeds, on the "
-                   "validation accuracy averaged over them (pooled), or "
-                   "each seed's own best (per-seed) (default: pooled)")
+                   "the validation split: each seed's own best (per-seed), "
+                   "or one for all seeds, on the validation accuracy "
+                   "averaged over them (pooled) (default: per-seed)")
     p.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
     p.add_argument('--out', default=None,
                    help='write metrics.json, embeddings.pt, encoder.pt here')

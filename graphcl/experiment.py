@@ -28,7 +28,7 @@ METRIC_KEYS = ('method', 'dataset', 'seeds', 'epochs', 'seconds_per_epoch',
                'probe_weight_decay', 'probe_grid', 'peak_rss_mb', 'config')
 
 #: How :func:`run_experiment` chooses the probe's weight decay.
-PROBE_SELECTIONS = ('pooled', 'per-seed')
+PROBE_SELECTIONS = ('per-seed', 'pooled')
 
 
 def peak_rss_mb() -> float:
@@ -143,7 +143,7 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
                    num_workers: int = 0, distributed: bool = False,
                    nproc: Optional[int] = None,
                    inference_batch_size: int = 4096,
-                   probe_selection: str = 'pooled',
+                   probe_selection: str = 'per-seed',
                    **method_options: Any) -> Optional[Dict[str, Any]]:
     r"""Pretrains :obj:`method` on :obj:`dataset` once per seed, evaluates
     each run with :func:`graphcl.eval.linear_probe` and returns the metrics
@@ -185,11 +185,11 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
         inference_batch_size (int): Nodes per chunk of the layer-wise
             inference. (default: ``4096``)
         probe_selection (str): How the probe's weight decay is chosen on
-            the validation split: ``'pooled'``, one weight decay for all
-            seeds, the one with the best validation accuracy averaged over
-            the seeds (:func:`graphcl.eval.select_pooled`); or
-            ``'per-seed'``, each seed's own best. With one seed both are
-            the same. (default: ``'pooled'``)
+            the validation split: ``'per-seed'``, each seed's own best; or
+            ``'pooled'``, one weight decay for all seeds, the one with the
+            best validation accuracy averaged over the seeds
+            (:func:`graphcl.eval.select_pooled`). With one seed both are
+            the same. (default: ``'per-seed'``)
         **method_options: Options of the method (see
             :func:`graphcl.models.method_defaults`).
     """

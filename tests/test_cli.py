@@ -34,10 +34,27 @@ def test_train(graph_file, tmp_path, capsys):
     assert metrics['config']['hidden'] == 16
     assert metrics['config']['epochs'] == 5
     assert metrics['config']['disc_init'] == 'xavier'
+    assert metrics['config']['probe_selection'] == 'per-seed'
+    assert len(metrics['probe_weight_decay']) == 2
     z = torch.load(out / 'embeddings.pt', weights_only=True)
     assert z.shape == (40, 16)
     state = torch.load(out / 'encoder.pt', weights_only=True)
     assert all(torch.is_tensor(v) for v in state.values())
+
+
+def test_train_pooled_probe_selection(graph_file, tmp_path, capsys):
+    out = tmp_path / 'out'
+    code = main(['train', 'dgi', '--dataset', str(graph_file), '--epochs',
+                 '3', '--seeds', '2', '--hidden', '8', '--out', str(out),
+                 '--quiet', '--probe-selection', 'pooled'])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert 'chosen on the validation accuracy averaged over 2 seeds' in \
+        captured.err
+    with open(out / 'metrics.json') as f:
+        metrics = json.load(f)
+    assert metrics['config']['probe_selection'] == 'pooled'
+    assert isinstance(metrics['probe_weight_decay'], float)
 
 
 def run_bad(argv, capsys):

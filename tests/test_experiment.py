@@ -31,13 +31,15 @@ def check_metrics(metrics, num_seeds, epochs):
     assert 0.0 <= metrics['val_acc_mean'] <= 100.0
     assert metrics['val_acc_mean'] == pytest.approx(
         sum(metrics['val_acc']) / num_seeds)
-    # Pooled selection (the default): one weight decay, and each seed's
-    # accuracies are that weight decay's row of its grid.
-    wd = metrics['probe_weight_decay']
-    assert len(metrics['probe_grid']) == num_seeds
-    for grid, val, test in zip(metrics['probe_grid'], metrics['val_acc'],
-                               metrics['test_acc']):
-        assert [row[1:] for row in grid if row[0] == wd] == [[val, test]]
+    # Per-seed selection (the default): each seed's accuracies are the row
+    # of its grid at its own weight decay, the first with the best
+    # validation accuracy.
+    assert metrics['config']['probe_selection'] == 'per-seed'
+    assert len(metrics['probe_grid']) == len(metrics['probe_weight_decay'])
+    for grid, wd, val, test in zip(metrics['probe_grid'],
+                                   metrics['probe_weight_decay'],
+                                   metrics['val_acc'], metrics['test_acc']):
+        assert max(grid, key=lambda row: row[1]) == [wd, val, test]
     for key in ('seconds_per_epoch', 'pretrain_seconds', 'probe_seconds',
                 'peak_rss_mb'):
         assert isinstance(metrics[key], float) and metrics[key] > 0, key
@@ -68,9 +70,9 @@ def test_run_experiment_writes_everything(small_graph, tmp_path):
 
 def test_probe_selection_pooled_and_per_seed(small_graph):
     common = dict(seeds=3, epochs=3, hidden=8, **QUIET)
-    pooled = run_experiment('dgi', small_graph, **common)
-    per_seed = run_experiment('dgi', small_graph, probe_selection='per-seed',
-                              **common)
+    pooled = run_experiment('dgi', small_graph, probe_selection='pooled',
+                            **common)
+    per_seed = run_experiment('dgi', small_graph, **common)
     assert pooled['config']['probe_selection'] == 'pooled'
     assert per_seed['config']['probe_selection'] == 'per-seed'
     # Same pretraining, so the same grids; only the choice differs.
@@ -80,11 +82,9 @@ def test_probe_selection_pooled_and_per_seed(small_graph):
     mean_val = [sum(g[j][1] for g in grids) / 3 for j in range(len(decays))]
     assert pooled['probe_weight_decay'] == \
         decays[mean_val.index(max(mean_val))]
-    for grid, wd, val in zip(grids, per_seed['probe_weight_decay'],
-                             per_seed['val_acc']):
-        best = max(row[1] for row in grid)
-        assert val == best
-        assert wd == [row[0] for row in grid if row[1] == best][0]
+    for grid, val, test in zip(grids, pooled['val_acc'], pooled['test_acc']):
+        assert [row[1:] for row in grid
+                if row[0] == pooled['probe_weight_decay']] == [[val, test]]
     # Each seed's own best validation score bounds the pooled one.
     assert per_seed['val_acc_mean'] >= pooled['val_acc_mean']
     with pytest.raises(ValueError, match='probe selection'):
