@@ -41,9 +41,10 @@ def by_rule(m, rule):
         if m.get('config', {}).get('probe_selection', 'per-seed') != rule:
             return None
         return m['test_acc'], m.get('probe_weight_decay')
-    probes = [ProbeResult(*max(g, key=lambda row: row[1])[1:],
-                          max(g, key=lambda row: row[1])[0],
-                          tuple(map(tuple, g))) for g in grids]
+    probes = []
+    for g in grids:
+        wd, val, test = max(g, key=lambda row: row[1])  # first best
+        probes.append(ProbeResult(val, test, wd, tuple(map(tuple, g))))
     if rule == 'pooled':
         wd, probes = select_pooled(probes)
         return [p.test_acc for p in probes], wd

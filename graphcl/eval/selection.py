@@ -17,11 +17,11 @@ def select_pooled(results: Sequence[ProbeResult]
         \lambda^{\star} = \operatorname*{arg\,max}_{\lambda \in \Lambda}
         \frac{1}{S} \sum_{s=1}^{S} \mathrm{val}_s(\lambda),
 
-    and returns it with each run's result at :math:`\lambda^{\star}`. This
-    is how a hyperparameter is chosen across repeated runs; choosing per
-    run instead picks up the noise of each run's validation split (500
-    nodes on Planetoid). Ties go to the earlier weight decay of the grid.
-    With one run it equals that run's own choice.
+    and returns it with each run's result at :math:`\lambda^{\star}`: one
+    hyperparameter per dataset, as when a hyperparameter is chosen across
+    repeated runs (the alternative is each run's own choice, which
+    :func:`linear_probe` makes). Ties go to the earlier weight decay of the
+    grid. With one run it equals that run's own choice.
 
     Args:
         results (sequence of ProbeResult): One :func:`linear_probe` result
