@@ -257,6 +257,8 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
                       world_size=env.world_size)
 
     runs: List[Dict[str, Any]] = []
+    # A pooled choice is made after the last seed: report validation first.
+    pooled = probe_selection == 'pooled' and len(seed_list) > 1
     name = None
     for i, seed in enumerate(seed_list):
         data = load_dataset(dataset, root=root, seed=seed)
@@ -304,7 +306,6 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
                          seconds=result.seconds,
                          seconds_per_epoch=result.seconds_per_epoch,
                          probe_seconds=probe_seconds, probe=probe))
-        pooled = probe_selection == 'pooled' and len(seed_list) > 1
         score = (f"best validation accuracy {100 * probe.val_acc:.2f}%"
                  if pooled else
                  f"test accuracy {100 * probe.test_acc:.2f}%")
@@ -320,7 +321,7 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
     probes = [r['probe'] for r in runs]
     if probe_selection == 'pooled':
         wd, probes = select_pooled(probes)
-        if len(seed_list) > 1:
+        if pooled:
             _say(f"probe weight decay {wd:g}, chosen on the validation "
                  f"accuracy averaged over {len(seed_list)} seeds; test "
                  f"accuracy per seed: " + ', '.join(
