@@ -1,5 +1,7 @@
 r"""Linear probe on frozen embeddings: the standard evaluation protocol of
 self-supervised node representation learning (DGI, GRACE, BGRL)."""
+import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Sequence, Tuple
 
@@ -27,24 +29,131 @@ class ProbeResult:
         default=(), repr=False)
 
 
-def _index(mask: Tensor, n: int, name: str) -> Tensor:
+def _index(mask, n: int, name: str) -> Tensor:
+    r"""Reads a split as node indices: a boolean mask of shape :math:`(N)`,
+    or a 1-D integer tensor of distinct node indices in :math:`[0, N)`.
+    Everything else is refused, as is an integer tensor that looks like a
+    0/1 mask stored as integers (read as indices it would select nodes 0
+    and 1 over and over)."""
     if mask is None:
         raise ValueError(f"'{name}' is missing: give a boolean mask or index "
                          f"tensor (see graphcl.data.random_node_split)")
-    mask = torch.as_tensor(mask)
+    if not torch.is_tensor(mask):
+        try:
+            mask = torch.as_tensor(mask)
+        except (TypeError, ValueError, RuntimeError):
+            raise ValueError(f"'{name}' must be a boolean mask of shape "
+                             f"[{n}] or a 1-D tensor of node indices, got "
+                             f"{type(mask).__name__}") from None
+    mask = mask.cpu()
     if mask.dtype == torch.bool:
+        if mask.dim() != 1:
+            raise ValueError(f"'{name}' must be a boolean mask of shape [{n}],"
+                             f" got shape {tuple(mask.shape)}; for a mask "
+                             f"with one column per split pick one, e.g. "
+                             f"{name}[:, 0]")
         if mask.numel() != n:
             raise ValueError(f"'{name}' has {mask.numel()} entries but there "
-                             f"are {n} embeddings")
+                             f"are {n} embeddings: give one entry per node")
         return mask.nonzero().view(-1)
-    idx = mask.view(-1).long()
-    if idx.numel() and (idx.min() < 0 or idx.max() >= n):
-        raise ValueError(f"'{name}' holds indices outside [0, {n})")
+    if mask.numel() == 0:
+        return mask.new_zeros(0, dtype=torch.long)
+    if mask.is_floating_point() or mask.is_complex():
+        raise ValueError(f"'{name}' has dtype {mask.dtype}, which is neither "
+                         f"a mask nor indices: if it holds 0/1 flags per "
+                         f"node pass {name}.bool(), if it holds node indices "
+                         f"pass {name}.long()")
+    if mask.dtype == torch.uint8:
+        raise ValueError(f"'{name}' has dtype torch.uint8, which is "
+                         f"ambiguous (PyTorch used to read it as a mask): "
+                         f"if it holds 0/1 flags per node pass {name}.bool(),"
+                         f" if it holds node indices pass {name}.long()")
+    if mask.dim() != 1:
+        raise ValueError(f"'{name}' must be a 1-D tensor of node indices, got "
+                         f"shape {tuple(mask.shape)}; flatten it with "
+                         f"{name}.view(-1), or give a boolean mask of shape "
+                         f"[{n}]")
+    idx = mask.long()
+    if (idx.numel() == n or idx.numel() > 2) and \
+            bool(((idx == 0) | (idx == 1)).all()):
+        raise ValueError(f"'{name}' is an integer tensor of {idx.numel()} "
+                         f"zeros and ones: a mask stored as integers, which "
+                         f"would be read as indices of nodes 0 and 1. Pass "
+                         f"{name}.bool() (integer tensors are read as node "
+                         f"indices)")
+    if idx.min() < 0 or idx.max() >= n:
+        raise ValueError(f"'{name}' holds indices outside [0, {n}) (from "
+                         f"{int(idx.min())} to {int(idx.max())}); index "
+                         f"tensors hold node indices of the {n} embeddings")
+    repeats = idx.numel() - idx.unique().numel()
+    if repeats:
+        raise ValueError(f"'{name}' repeats {repeats} node indices, which "
+                         f"would count those nodes several times; give each "
+                         f"node once, e.g. {name}.unique()")
     return idx
 
 
+def _labels(y, n: int) -> Tensor:
+    if y is None:
+        raise ValueError("The linear probe needs labels: set data.y")
+    y = torch.as_tensor(y)
+    if y.dim() == 2 and y.size(1) == 1:
+        y = y.view(-1)
+    if y.dim() != 1:
+        raise ValueError(f"'y' must hold one class index per node, of shape "
+                         f"[{n}] or [{n}, 1], got shape {tuple(y.shape)}; the "
+                         f"linear probe is single-label multi-class")
+    if y.numel() != n:
+        raise ValueError(f"'y' has {y.numel()} labels but there are {n} "
+                         f"embeddings")
+    if y.is_complex():
+        raise ValueError(f"'y' must hold class indices, got dtype {y.dtype}")
+    if y.is_floating_point():
+        if not bool(torch.isfinite(y).all()):
+            raise ValueError("'y' holds NaN or infinite values; mark "
+                             "unlabelled nodes with -1 instead, e.g. "
+                             "y = torch.nan_to_num(y, nan=-1).long()")
+        if bool((y != y.round()).any()):
+            raise ValueError("'y' holds non-integer values, but the linear "
+                             "probe classifies: give class indices "
+                             "(dtype long)")
+    return y.long()
+
+
+def _score(metric: Callable[[Tensor, Tensor], float], y_true: Tensor,
+           y_pred: Tensor, split: str) -> float:
+    score = metric(y_true, y_pred)
+    try:
+        score = float(score)
+    except (TypeError, ValueError, RuntimeError):
+        raise ValueError(f"'metric' must return one number, got "
+                         f"{type(score).__name__}") from None
+    if not math.isfinite(score):
+        raise ValueError(f"'metric' returned {score} on the {split} nodes; "
+                         f"it must return a finite score")
+    return score
+
+
 def accuracy(y_true: Tensor, y_pred: Tensor) -> float:
-    return (y_true == y_pred).float().mean().item() if y_true.numel() else 0.0
+    r"""Fraction of nodes whose predicted class equals the true class;
+    refuses empty or mismatched inputs rather than reporting a score."""
+    y_true, y_pred = y_true.reshape(-1), y_pred.reshape(-1)
+    if y_true.numel() != y_pred.numel():
+        raise ValueError(f"accuracy: {y_true.numel()} labels but "
+                         f"{y_pred.numel()} predictions")
+    if y_true.numel() == 0:
+        raise ValueError("accuracy: no node to score")
+    return (y_true == y_pred).float().mean().item()
+
+
+def _check_weight_decay(wd) -> None:
+    try:
+        ok = math.isfinite(float(wd)) and float(wd) >= 0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"Weight decay {wd!r} is not an L2 strength: give "
+                         f"finite numbers >= 0")
 
 
 class LogisticRegression(torch.nn.Module):
@@ -64,6 +173,10 @@ class LogisticRegression(torch.nn.Module):
     def __init__(self, in_channels: int, num_classes: int,
                  weight_decay: float = 0.0, max_iter: int = 100):
         super().__init__()
+        _check_weight_decay(weight_decay)
+        if int(max_iter) < 1:
+            raise ValueError(f"'max_iter' must be at least 1, got "
+                             f"{max_iter}")
         self.lin = torch.nn.Linear(in_channels, num_classes)
         self.weight_decay = weight_decay
         self.max_iter = max_iter
@@ -76,6 +189,26 @@ class LogisticRegression(torch.nn.Module):
         return self.lin(z)
 
     def fit(self, z: Tensor, y: Tensor) -> 'LogisticRegression':
+        r"""Fits the classifier to embeddings :obj:`z` :math:`(M, D)` and
+        class indices :obj:`y` :math:`(M)` in :math:`[0, C)`; unlabelled
+        nodes must be left out beforehand (:func:`linear_probe` does)."""
+        num_classes = self.lin.out_features
+        if z.dim() != 2 or z.size(1) != self.lin.in_features:
+            raise ValueError(f"'z' must have shape [num_nodes, "
+                             f"{self.lin.in_features}], got "
+                             f"{tuple(z.shape)}")
+        if y.dim() != 1 or y.numel() != z.size(0):
+            raise ValueError(f"'y' must hold one label per row of 'z' "
+                             f"({z.size(0)}), got shape {tuple(y.shape)}")
+        if y.numel() == 0:
+            raise ValueError("Nothing to fit: 'z' and 'y' are empty")
+        if bool((y < 0).any()) or bool((y >= num_classes).any()):
+            raise ValueError(f"'y' must hold class indices in [0, "
+                             f"{num_classes}), got values from "
+                             f"{int(y.min())} to {int(y.max())}; leave out "
+                             f"unlabelled nodes (y < 0) before fitting")
+        if not bool(torch.isfinite(z).all()):
+            raise ValueError("'z' holds NaN or infinite values")
         self.reset_parameters()
         opt = torch.optim.LBFGS(self.parameters(), lr=1.0,
                                 max_iter=self.max_iter,
@@ -92,6 +225,11 @@ class LogisticRegression(torch.nn.Module):
 
         with torch.enable_grad():
             opt.step(closure)
+        if not all(bool(torch.isfinite(p).all()) for p in self.parameters()):
+            raise ValueError(f"The fit with weight_decay={self.weight_decay}"
+                             f" diverged (non-finite weights); scale the "
+                             f"embeddings, e.g. linear_probe(..., "
+                             f"standardize=True)")
         return self
 
     @torch.no_grad()
@@ -116,11 +254,25 @@ def linear_probe(z: Tensor, y: Tensor, train_mask: Tensor, val_mask: Tensor,
     of every fit are kept in :obj:`ProbeResult.grid`, so that several
     pretraining runs can share one choice (:func:`select_pooled`).
 
+    Labels below :obj:`0` (e.g. :obj:`-1`) mark unlabelled nodes: they are
+    left out of the training fit and of the validation and test scores, so
+    the result equals the probe run on the labelled nodes of each split
+    alone.
+
+    Each split is either a boolean mask of shape :math:`(N)` or a 1-D
+    integer tensor of distinct node indices in :math:`[0, N)`. Anything
+    else raises a :class:`ValueError` saying how to fix it: float masks,
+    :obj:`torch.uint8` tensors, and an integer tensor of zeros and ones
+    (a mask stored as integers; pass :obj:`mask.bool()`). Empty splits,
+    splits without a labelled node, and NaN or infinite embeddings are
+    refused too. Splits that share nodes raise a warning naming them.
+
     Args:
         z (Tensor): Frozen embeddings, :math:`(N, D)`.
-        y (Tensor): Labels, :math:`(N)`.
+        y (Tensor): Class indices, :math:`(N)` or :math:`(N, 1)`; labels
+            below :obj:`0` mean unlabelled.
         train_mask, val_mask, test_mask (Tensor): Boolean masks :math:`(N)`
-            or index tensors.
+            or 1-D index tensors of distinct node indices.
         weight_decays (sequence of float, optional): Grid of L2 strengths.
         max_iter (int, optional): L-BFGS iterations per fit.
             (default: ``100``)
@@ -129,42 +281,75 @@ def linear_probe(z: Tensor, y: Tensor, train_mask: Tensor, val_mask: Tensor,
             nodes (conditions L-BFGS; a linear map, so the model class is
             unchanged). (default: ``False``)
         metric (callable, optional): ``metric(y_true, y_pred) -> float``,
-            e.g. an OGB evaluator; accuracy by default.
+            e.g. an OGB evaluator; accuracy by default. It must return a
+            finite number.
     """
-    if z.dim() != 2:
+    if not torch.is_tensor(z) or z.dim() != 2:
+        shape = tuple(z.shape) if torch.is_tensor(z) else type(z).__name__
         raise ValueError(f"'z' must have shape [num_nodes, channels], got "
-                         f"{tuple(z.shape)}")
-    if y is None:
-        raise ValueError("The linear probe needs labels: set data.y")
-    y = y.view(-1).long().to(z.device)
-    if y.numel() != z.size(0):
-        raise ValueError(f"'y' has {y.numel()} labels but there are "
-                         f"{z.size(0)} embeddings")
-    if not torch.isfinite(z).all():
-        raise ValueError("The embeddings contain NaN or infinite values; "
-                         "pretraining diverged (lower the learning rate)")
+                         f"{shape}")
     n = z.size(0)
-    train = _index(train_mask, n, 'train_mask').to(z.device)
-    val = _index(val_mask, n, 'val_mask').to(z.device)
-    test = _index(test_mask, n, 'test_mask').to(z.device)
-    if train.numel() == 0:
-        raise ValueError("The training split is empty")
-    metric = metric or accuracy
+    y = _labels(y, n).to(z.device)
     z = z.detach().float()
+    bad = int((~torch.isfinite(z)).any(dim=1).sum())
+    if bad:
+        raise ValueError(f"The embeddings contain NaN or infinite values (as "
+                         f"float32) in {bad} of {n} rows; pretraining "
+                         f"diverged (lower the learning rate)")
+    weight_decays = list(weight_decays)
+    if not weight_decays:
+        raise ValueError("'weight_decays' is empty: give at least one L2 "
+                         "strength")
+    for wd in weight_decays:
+        _check_weight_decay(wd)
+    if int(max_iter) < 1:
+        raise ValueError(f"'max_iter' must be at least 1, got {max_iter}")
+
+    labelled = y >= 0
+    names = {'train_mask': 'training', 'val_mask': 'validation',
+             'test_mask': 'test'}
+    given, kept = {}, {}
+    for key, mask in zip(names, (train_mask, val_mask, test_mask)):
+        idx = _index(mask, n, key)
+        if idx.numel() == 0:
+            raise ValueError(f"The {names[key]} split is empty: '{key}' "
+                             f"selects no node; give at least one (see "
+                             f"graphcl.data.random_node_split)")
+        idx = idx.to(z.device)
+        given[key] = idx
+        kept[key] = idx[labelled[idx]]
+        if kept[key].numel() == 0:
+            raise ValueError(f"The {names[key]} split has no labelled node: "
+                             f"all {idx.numel()} nodes of '{key}' have "
+                             f"labels below 0 (unlabelled); put labelled "
+                             f"nodes in it")
+    keys = list(names)
+    for i, a in enumerate(keys):
+        for b in keys[i + 1:]:
+            seen = torch.zeros(n, dtype=torch.bool, device=z.device)
+            seen[given[a]] = True
+            shared = int(seen[given[b]].sum())
+            if shared:
+                nodes = 'node' if shared == 1 else 'nodes'
+                warnings.warn(f"'{a}' and '{b}' share {shared} {nodes}: the "
+                              f"{names[b]} score is measured partly on "
+                              f"{names[a]} nodes; make the splits disjoint",
+                              stacklevel=2)
+    train, val, test = kept['train_mask'], kept['val_mask'], kept['test_mask']
+
+    metric = metric or accuracy
     if standardize:
-        mean, std = z[train].mean(0), z[train].std(0)
+        mean = z[train].mean(0)
+        std = z[train].std(0) if train.numel() > 1 else torch.ones_like(mean)
         z = (z - mean) / std.clamp_min(1e-8)
-    num_classes = int(y.max()) + 1
+    num_classes = int(y[labelled].max()) + 1
     grid = []
     for wd in weight_decays:
         clf = LogisticRegression(z.size(1), num_classes, wd, max_iter)
         clf.to(z.device).fit(z[train], y[train])
         pred = clf.predict(z)
-        val_score = metric(y[val], pred[val]) if val.numel() else 0.0
-        grid.append((wd, val_score, metric(y[test], pred[test])))
-    if not grid:
-        raise ValueError("'weight_decays' is empty: give at least one L2 "
-                         "strength")
+        grid.append((wd, _score(metric, y[val], pred[val], 'validation'),
+                     _score(metric, y[test], pred[test], 'test')))
     # The first fit with the best validation score (ties: earlier in grid).
     wd, val_score, test_score = max(grid, key=lambda g: g[1])
     return ProbeResult(val_score, test_score, wd, tuple(grid))

@@ -1,11 +1,19 @@
 r"""One probe regularisation for several pretraining runs, chosen on their
 pooled validation scores."""
+import math
 import statistics
 from typing import List, Sequence, Tuple
 
 from .linear_probe import ProbeResult
 
 __all__ = ['select_pooled']
+
+
+def _finite(value) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def select_pooled(results: Sequence[ProbeResult]
@@ -21,7 +29,9 @@ def select_pooled(results: Sequence[ProbeResult]
     hyperparameter per dataset, as when a hyperparameter is chosen across
     repeated runs (the alternative is each run's own choice, which
     :func:`linear_probe` makes). Ties go to the earlier weight decay of the
-    grid. With one run it equals that run's own choice.
+    grid. With one run it equals that run's own choice. Grids with NaN or
+    infinite entries are refused (a NaN mean would make the choice
+    arbitrary).
 
     Args:
         results (sequence of ProbeResult): One :func:`linear_probe` result
@@ -34,10 +44,21 @@ def select_pooled(results: Sequence[ProbeResult]
     if not results:
         raise ValueError("'results' is empty: give one linear_probe result "
                          "per pretraining run")
+    for i, r in enumerate(results):
+        if not isinstance(r, ProbeResult):
+            raise ValueError(f"Run {i} is a {type(r).__name__}, not a "
+                             f"ProbeResult: pass results returned by "
+                             f"graphcl.eval.linear_probe")
     grids = [r.grid for r in results]
     if any(not g for g in grids):
         raise ValueError("A result has no grid: pass results returned by "
                          "graphcl.eval.linear_probe")
+    for i, g in enumerate(grids):
+        for row in g:
+            if len(row) != 3 or not all(_finite(v) for v in row):
+                raise ValueError(f"Run {i} has the grid row {row!r}; each "
+                                 f"row must be (weight_decay, val_acc, "
+                                 f"test_acc) with finite numbers")
     decays = [g[0] for g in grids[0]]
     for i, g in enumerate(grids[1:], start=1):
         if [c[0] for c in g] != decays:

@@ -1,7 +1,10 @@
+import warnings
+
 import pytest
 import torch
 
 from graphcl.eval import LogisticRegression, ProbeResult, linear_probe
+from graphcl.eval.linear_probe import accuracy
 
 
 def separable(n_per_class=30, num_classes=3, dim=8, seed=0):
@@ -132,3 +135,224 @@ def test_empty_grid_is_an_error():
     z, y, train, val, test = separable()
     with pytest.raises(ValueError, match='weight_decays'):
         linear_probe(z, y, train, val, test, weight_decays=[])
+
+
+# Splits: boolean masks or explicit index tensors, nothing ambiguous.
+
+def random_data(n=300, num_classes=3, dim=16, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    z = torch.randn(n, dim, generator=gen)
+    y = torch.randint(num_classes, (n, ), generator=gen)
+    _, _, train, val, test = separable(n_per_class=n // num_classes,
+                                       num_classes=num_classes, seed=seed)
+    return z, y, train, val, test
+
+
+@pytest.mark.parametrize('dtype', [torch.uint8, torch.int8, torch.int32,
+                                   torch.int64, torch.float32,
+                                   torch.float64])
+@pytest.mark.parametrize('which', [0, 1, 2])
+def test_masks_stored_as_numbers_are_refused(dtype, which):
+    # Read as indices, a 0/1 mask selects nodes 0 and 1 only: random
+    # embeddings then scored 100%.
+    z, y, *splits = random_data()
+    name = ('train_mask', 'val_mask', 'test_mask')[which]
+    splits[which] = splits[which].to(dtype)
+    with pytest.raises(ValueError, match=rf"'{name}'.*{name}\.bool\(\)"):
+        linear_probe(z, y, *splits)
+
+
+def test_random_embeddings_with_a_valid_mask_are_near_chance():
+    z, y, train, val, test = random_data()
+    result = linear_probe(z, y, train, val, test)
+    assert result.test_acc < 0.6 and result.val_acc < 0.6
+
+
+def test_index_tensors_of_any_integer_width_equal_the_mask():
+    z, y, train, val, test = random_data()
+    a = linear_probe(z, y, train, val, test, weight_decays=[0.0, 1e-2])
+    for dtype in (torch.int16, torch.int32, torch.int64):
+        idx = [m.nonzero().view(-1).to(dtype) for m in (train, val, test)]
+        assert linear_probe(z, y, *idx, weight_decays=[0.0, 1e-2]) == a
+    lists = [m.nonzero().view(-1).tolist() for m in (train, val, test)]
+    assert linear_probe(z, y, *lists, weight_decays=[0.0, 1e-2]) == a
+    # A few explicit indices are fine, even 0 and 1.
+    small = linear_probe(z, y, torch.tensor([0, 1, 5, 7]), torch.tensor([9]),
+                         torch.tensor([2, 3]), weight_decays=[0.0])
+    assert 0.0 <= small.test_acc <= 1.0
+
+
+def test_bad_index_tensors_are_refused():
+    z, y, train, val, test = separable()
+    with pytest.raises(ValueError, match=r"'test_mask' holds indices "
+                                         r"outside \[0, 90\)"):
+        linear_probe(z, y, train, val, torch.tensor([-1, 5]))
+    with pytest.raises(ValueError, match=r"'val_mask' repeats 2 node "
+                                         r"indices.*unique\(\)"):
+        linear_probe(z, y, train, torch.tensor([3, 3, 4, 4, 5]), test)
+    with pytest.raises(ValueError, match=r"'val_mask' must be a 1-D tensor"):
+        linear_probe(z, y, train, torch.tensor([[3, 4], [5, 6]]), test)
+    with pytest.raises(ValueError, match=r"'train_mask' must be a boolean "
+                                         r"mask of shape \[90\].*\[:, 0\]"):
+        linear_probe(z, y, torch.stack([train, train], dim=1), val, test)
+    with pytest.raises(ValueError, match="'train_mask' must be a boolean"):
+        linear_probe(z, y, object(), val, test)
+
+
+# Labels below 0: unlabelled, neither fitted nor scored.
+
+@pytest.mark.parametrize('which', [0, 1, 2])
+def test_unlabelled_nodes_are_left_out_of_each_split(which):
+    z, y, *splits = random_data()
+    hidden = splits[which].nonzero().view(-1)[::3]
+    y_missing = y.clone()
+    y_missing[hidden] = -1
+    result = linear_probe(z, y_missing, *splits, weight_decays=[0.0, 1e-2])
+    labelled = y_missing >= 0
+    expected = linear_probe(z, y, *[m & labelled for m in splits],
+                            weight_decays=[0.0, 1e-2])
+    assert result == expected
+    # Index tensors behave the same way.
+    idx = [m.nonzero().view(-1) for m in splits]
+    assert linear_probe(z, y_missing, *idx,
+                        weight_decays=[0.0, 1e-2]) == expected
+
+
+def test_unlabelled_nodes_do_not_count_as_errors():
+    z, y, train, val, test = separable()
+    y = y.clone()
+    y[val.nonzero().view(-1)[:5]] = -1
+    y[test.nonzero().view(-1)[:5]] = -7
+    y[train.nonzero().view(-1)[:5]] = -1
+    result = linear_probe(z, y, train, val, test)
+    assert result.val_acc == 1.0 and result.test_acc == 1.0
+
+
+def test_labels_of_shape_n_by_1_and_integral_floats():
+    z, y, train, val, test = separable()
+    a = linear_probe(z, y, train, val, test, weight_decays=[0.0])
+    assert linear_probe(z, y.view(-1, 1), train, val, test,
+                        weight_decays=[0.0]) == a
+    assert linear_probe(z, y.float(), train, val, test,
+                        weight_decays=[0.0]) == a
+
+
+def test_bad_labels_are_refused():
+    z, y, train, val, test = separable()
+    with pytest.raises(ValueError, match='non-integer'):
+        linear_probe(z, y.float() + 0.5, train, val, test)
+    nan = y.float()
+    nan[0] = float('nan')
+    with pytest.raises(ValueError, match=r'nan_to_num\(y, nan=-1\)'):
+        linear_probe(z, nan, train, val, test)
+    with pytest.raises(ValueError, match='single-label'):
+        linear_probe(z, torch.stack([y, y], dim=1), train, val, test)
+
+
+@pytest.mark.parametrize('which,split', [(0, 'training'), (1, 'validation'),
+                                         (2, 'test')])
+def test_a_split_without_labelled_nodes_is_refused(which, split):
+    z, y, *splits = separable()
+    y = y.clone()
+    y[splits[which]] = -1
+    name = ('train_mask', 'val_mask', 'test_mask')[which]
+    with pytest.raises(ValueError, match=f"The {split} split has no "
+                                         f"labelled node.*'{name}'"):
+        linear_probe(z, y, *splits)
+
+
+# Empty and overlapping splits.
+
+@pytest.mark.parametrize('which,split', [(0, 'training'), (1, 'validation'),
+                                         (2, 'test')])
+@pytest.mark.parametrize('empty', ['mask', 'index', 'list'])
+def test_empty_splits_are_refused(which, split, empty):
+    z, y, *splits = separable()
+    splits[which] = {'mask': torch.zeros(z.size(0), dtype=torch.bool),
+                     'index': torch.tensor([], dtype=torch.long),
+                     'list': []}[empty]
+    name = ('train_mask', 'val_mask', 'test_mask')[which]
+    with pytest.raises(ValueError, match=f"The {split} split is empty: "
+                                         f"'{name}' selects no node"):
+        linear_probe(z, y, *splits)
+
+
+def test_overlapping_splits_warn_and_disjoint_ones_do_not():
+    z, y, train, val, test = separable()
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        linear_probe(z, y, train, val, test, weight_decays=[0.0])
+    leaky = test.clone()
+    leaky[train.nonzero().view(-1)[:4]] = True
+    with pytest.warns(UserWarning, match="'train_mask' and 'test_mask' "
+                                         "share 4 nodes") as record:
+        linear_probe(z, y, train, val, leaky, weight_decays=[0.0])
+    assert len(record) == 1
+    with pytest.warns(UserWarning, match="'train_mask' and 'val_mask' "
+                                         "share 30 nodes"):
+        linear_probe(z, y, train, train, test, weight_decays=[0.0])
+
+
+# Other inputs that could produce a number without meaning.
+
+def test_embeddings_that_overflow_float32_are_refused():
+    z, y, train, val, test = separable()
+    big = z.double()
+    big[3] = 1e300
+    with pytest.raises(ValueError, match=r'infinite values \(as float32\) '
+                                         r'in 1 of 90 rows'):
+        linear_probe(big, y, train, val, test)
+
+
+def test_bad_weight_decays_and_metrics_are_refused():
+    z, y, train, val, test = separable()
+    for wd in (-1e-3, float('nan'), float('inf'), 'big'):
+        with pytest.raises(ValueError, match='not an L2 strength'):
+            linear_probe(z, y, train, val, test, weight_decays=[0.0, wd])
+    with pytest.raises(ValueError, match="'metric' returned nan on the "
+                                         "validation nodes"):
+        linear_probe(z, y, train, val, test,
+                     metric=lambda t, p: float('nan'))
+    with pytest.raises(ValueError, match="'metric' must return one number"):
+        linear_probe(z, y, train, val, test, metric=lambda t, p: None)
+    # A 0-d tensor is a number.
+    result = linear_probe(z, y, train, val, test, weight_decays=[0.0],
+                          metric=lambda t, p: (t == p).float().mean())
+    assert result.test_acc == 1.0
+
+
+def test_standardize_with_one_training_node_stays_finite():
+    z, y, train, val, test = separable()
+    one = torch.zeros_like(train)
+    one[train.nonzero()[0]] = True
+    result = linear_probe(z, y, one, val, test, standardize=True,
+                          weight_decays=[0.0])
+    # One class seen: that class everywhere, a third of the nodes.
+    assert 0.2 < result.test_acc < 0.5
+
+
+def test_accuracy_refuses_empty_and_mismatched_inputs():
+    assert accuracy(torch.tensor([0, 1, 2]),
+                    torch.tensor([[0], [1], [0]])) == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match='no node to score'):
+        accuracy(torch.tensor([]), torch.tensor([]))
+    with pytest.raises(ValueError, match='3 labels but 2 predictions'):
+        accuracy(torch.tensor([0, 1, 2]), torch.tensor([0, 1]))
+
+
+def test_logistic_regression_refuses_unlabelled_and_bad_input():
+    z, y, train, _, _ = separable()
+    clf = LogisticRegression(8, 3)
+    bad = y.clone()
+    bad[0] = -1
+    with pytest.raises(ValueError, match=r'class indices in \[0, 3\).*'
+                                         r'unlabelled'):
+        clf.fit(z, bad)
+    with pytest.raises(ValueError, match=r'class indices in \[0, 3\)'):
+        clf.fit(z, y + 1)
+    with pytest.raises(ValueError, match=r'shape \[num_nodes, 8\]'):
+        clf.fit(z[:, :4], y)
+    with pytest.raises(ValueError, match='one label per row'):
+        clf.fit(z, y[:-1])
+    with pytest.raises(ValueError, match='not an L2 strength'):
+        LogisticRegression(8, 3, weight_decay=-1.0)

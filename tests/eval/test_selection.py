@@ -35,3 +35,15 @@ def test_bad_input():
     with pytest.raises(ValueError, match='one grid'):
         select_pooled([result((0.0, 0.5, 0.5)),
                        result((1e-4, 0.5, 0.5))])
+
+
+def test_grids_with_nan_or_foreign_results_are_refused():
+    with pytest.raises(ValueError, match=r'Run 1 has the grid row.*finite'):
+        select_pooled([result((0.0, 0.5, 0.5)),
+                       ProbeResult(0.5, 0.5, 0.0,
+                                   ((0.0, float('nan'), 0.5), ))])
+    with pytest.raises(ValueError, match=r'Run 0 has the grid row'):
+        select_pooled([ProbeResult(0.5, 0.5, 0.0, ((0.0, 0.5), ))])
+    with pytest.raises(ValueError, match='Run 0 is a dict, not a '
+                                         'ProbeResult'):
+        select_pooled([{'grid': ((0.0, 0.5, 0.5), )}])
