@@ -16,13 +16,39 @@ from typing import List, Optional
 __all__ = ['main', 'build_parser']
 
 
-def _add_train_parser(subparsers):
-    from .models import METHODS
-    p = subparsers.add_parser(
-        'train', help='pretrain a method and evaluate it with a linear probe',
-        description='Pretrain a self-supervised method over several seeds '
-        'and report the linear-probe test accuracy (mean ± std over seeds).')
-    p.add_argument('method', help=f"method name ({', '.join(sorted(METHODS))})")
+def _option_type(value):
+    # The argparse type of a method option, from its default.
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return type(value)
+    return str
+
+
+def _add_method_options(p: argparse.ArgumentParser, spec) -> List[str]:
+    # The method's own options, from its registered defaults; argparse
+    # defaults stay None so that the method's dataset presets apply.
+    g = p.add_argument_group(f'{spec.name} options',
+                             f'defaults from {spec.source}' if spec.source
+                             else None)
+    names = []
+    for name, default in spec.defaults.items():
+        flag = '--' + name.replace('_', '-')
+        text = spec.help.get(name, '')
+        text = f'{text} (default: {default})' if text else \
+            f'(default: {default})'
+        if isinstance(default, bool):
+            g.add_argument(flag, dest=name, default=None,
+                           action=argparse.BooleanOptionalAction, help=text)
+        else:
+            g.add_argument(flag, dest=name, default=None,
+                           type=_option_type(default), help=text)
+        names.append(name)
+    return names
+
+
+def _add_train_options(p: argparse.ArgumentParser, spec):
+    train = spec.train_defaults
     p.add_argument('--dataset', required=True,
                    help="dataset name (Cora, CiteSeer, PubMed, Photo, "
                    "Computers, CS, Physics, ogbn-arxiv, ...) or a saved "
@@ -31,31 +57,17 @@ def _add_train_parser(subparsers):
                    help='data root (default: $GRAPHCL_DATA, then ./datasets)')
     p.add_argument('--seeds', type=int, default=1,
                    help='number of pretraining seeds (default: 1)')
-    p.add_argument('--epochs', type=int, default=1000,
-                   help='maximum number of epochs (default: 1000)')
-    p.add_argument('--patience', type=int, default=20,
-                   help='early stopping on the training loss; 0 turns it off '
-                   '(default: 20)')
-    p.add_argument('--hidden', type=int, default=512,
-                   help='embedding width (default: 512)')
-    p.add_argument('--layers', type=int, default=None,
-                   help='number of encoder layers (default: 1; with '
-                   '--batch-size, one per fan-out)')
-    p.add_argument('--encoder', default=None,
-                   help='gcn, sage, gat or gin (default: gcn; with '
-                   '--batch-size, sage)')
-    p.add_argument('--corruption', default='shuffle',
-                   help="corruption name(s), comma-separated "
-                   "(default: shuffle)")
-    p.add_argument('--loss', default='jsd',
-                   help='jsd, infonce, triplet or dv (default: jsd)')
-    p.add_argument('--disc-init', default=None, choices=['xavier', 'pyg'],
-                   help="initialisation of DGI's bilinear critic: as DGI's "
-                   "reference code (xavier) or as PyG (pyg) (default: "
-                   "xavier)")
-    p.add_argument('--lr', type=float, default=1e-3,
-                   help='Adam learning rate (default: 0.001)')
-    p.add_argument('--weight-decay', type=float, default=0.0)
+    p.add_argument('--epochs', type=int, default=None,
+                   help=f"maximum number of epochs (default: "
+                   f"{train['epochs']}, or the dataset's preset)")
+    p.add_argument('--patience', type=int, default=None,
+                   help=f"early stopping on the training loss; 0 turns it "
+                   f"off (default: {train['patience']})")
+    p.add_argument('--lr', type=float, default=None,
+                   help=f"Adam learning rate (default: {train['lr']})")
+    p.add_argument('--weight-decay', type=float, default=None,
+                   help=f"Adam weight decay (default: "
+                   f"{train['weight_decay']})")
     p.add_argument('--no-normalize', action='store_true',
                    help='do not row-normalise the input features')
     p.add_argument('--probe-selection', default='per-seed',
@@ -65,9 +77,18 @@ def _add_train_parser(subparsers):
                    "or one for all seeds, on the validation accuracy "
                    "averaged over them (pooled) (default: per-seed)")
     p.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    p.add_argument('--threads', type=int, default=None,
+                   help="PyTorch CPU threads (default: PyTorch's own; on a "
+                   "busy or shared machine use 1)")
+    p.add_argument('--no-malloc-tuning', action='store_true',
+                   help="leave glibc's allocator settings alone (by default "
+                   "graphcl train keeps freed activation buffers in the "
+                   "heap: graphcl.perf.tune_cpu_allocator)")
     p.add_argument('--out', default=None,
                    help='write metrics.json, embeddings.pt, encoder.pt here')
     p.add_argument('--quiet', action='store_true', help='no progress bar')
+    if not spec.minibatch:
+        return
     g = p.add_argument_group(
         'mini-batch and multi-process training (large graphs)')
     g.add_argument('--batch-size', type=int, default=None,
@@ -93,17 +114,41 @@ def _add_train_parser(subparsers):
                    'spawn them: without torchrun this fails with the '
                    "torchrun command to use (under torchrun, use torchrun's "
                    '--nproc_per_node instead)')
-    p.set_defaults(func=_run_train)
+
+
+def _add_train_parser(subparsers):
+    from .models import get_method, list_methods
+    p = subparsers.add_parser(
+        'train', help='pretrain a method and evaluate it with a linear probe',
+        description='Pretrain a self-supervised method over several seeds '
+        'and report the linear-probe test accuracy (mean ± std over seeds). '
+        '`graphcl train METHOD --help` lists the method\'s own options.')
+    methods = p.add_subparsers(dest='method', metavar='METHOD')
+    methods.required = True
+    for name in list_methods():
+        spec = get_method(name)
+        m = methods.add_parser(
+            name, help=spec.description or name,
+            description=f"Pretrain {spec.description or name} and evaluate "
+            f"it with a linear probe. Options left unset take the method's "
+            f"preset for the dataset, then its defaults.")
+        _add_train_options(m, spec)
+        m.set_defaults(func=_run_train, option_names=_add_method_options(
+            m, spec))
 
 
 def _run_train(args) -> int:
     from .distributed import cleanup_distributed
     from .experiment import run_experiment
-    options = dict(hidden=args.hidden, corruption=args.corruption,
-                   loss=args.loss)
-    for key in ('layers', 'encoder', 'disc_init'):  # unset: the default
-        if getattr(args, key) is not None:
-            options[key] = getattr(args, key)
+    from .perf import set_threads, tune_cpu_allocator
+    set_threads(args.threads)
+    if args.device == 'cpu' and not args.no_malloc_tuning:
+        tune_cpu_allocator()
+    options = {name: getattr(args, name) for name in args.option_names
+               if getattr(args, name) is not None}
+    minibatch = {key: getattr(args, key) for key in (
+        'batch_size', 'fanout', 'num_workers', 'inference_batch_size',
+        'distributed', 'nproc') if hasattr(args, key)}
     try:
         metrics = run_experiment(
             args.method, args.dataset, seeds=args.seeds, epochs=args.epochs,
@@ -111,11 +156,8 @@ def _run_train(args) -> int:
             weight_decay=args.weight_decay, device=args.device,
             root=args.root, out=args.out,
             normalize_features=not args.no_normalize,
-            progress=not args.quiet, batch_size=args.batch_size,
-            fanout=args.fanout, num_workers=args.num_workers,
-            distributed=args.distributed, nproc=args.nproc,
-            inference_batch_size=args.inference_batch_size,
-            probe_selection=args.probe_selection, **options)
+            progress=not args.quiet,
+            probe_selection=args.probe_selection, **minibatch, **options)
     finally:
         cleanup_distributed()
     if metrics is None:  # not rank 0 of a distributed run

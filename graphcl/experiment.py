@@ -10,8 +10,10 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 
 import torch
 
-from .models import build_method, method_defaults
-from .perf import make_adam, tune_cpu_allocator
+from .models import build_method, get_method, method_settings
+from .models.registry import TRAIN_DEFAULTS
+from .perf import make_adam
+from .stats import STD_CONVENTION, mean_std
 from .train import pretrain
 from .validation import check_int
 
@@ -43,14 +45,10 @@ def peak_rss_mb() -> float:
 
 
 def _row_normalize(x: torch.Tensor) -> torch.Tensor:
-    # DGI's preprocessing: every feature row sums to one (empty rows stay 0).
+    # DGI's and GRACE's preprocessing: every feature row sums to one (empty
+    # rows stay 0). Not PyG's NormalizeFeatures, which first subtracts the
+    # global minimum (a change for features with negative entries).
     return x / x.sum(dim=-1, keepdim=True).clamp_min(1e-12)
-
-
-def _mean_std(values: Sequence[float]):
-    mean = statistics.fmean(values)
-    std = statistics.pstdev(values) if len(values) > 1 else 0.0
-    return mean, std
 
 
 def _resolve_device(device: Union[str, torch.device]) -> torch.device:
@@ -66,41 +64,38 @@ def _say(msg: str, verbose: bool):
         print(msg, file=sys.stderr, flush=True)
 
 
-def _minibatch_options(method_options: Dict[str, Any],
-                       fanout: Optional[Sequence[int]]):
-    # Mini-batch defaults: GraphSAGE with one layer per fan-out.
+def _minibatch_fanout(settings: Dict[str, Any], given: Dict[str, Any],
+                      fanout: Optional[Sequence[int]]):
+    # One fan-out per encoder layer: fill whichever of the two is unset.
     from .sampling import parse_fanout
-    options = dict(method_options)
-    options.setdefault('encoder', 'sage')
-    layers = options.get('layers')
+    if 'layers' not in settings:  # a method without a layer count
+        return parse_fanout(fanout if fanout is not None
+                            else list(MINIBATCH_FANOUT))
+    layers = given.get('layers')
     if fanout is None:
         fanout = list(MINIBATCH_FANOUT) if layers is None else [10] * layers
     fanout = parse_fanout(fanout)
     if layers is None:
-        options['layers'] = layers = len(fanout)
+        settings['layers'] = layers = len(fanout)
     if layers != len(fanout):
         raise ValueError(
             f"--fanout {','.join(map(str, fanout))} gives {len(fanout)} "
             f"hop(s) but the encoder has {layers} layer(s); give one fan-out "
             f"per layer (e.g. --fanout {','.join(['10'] * layers)}) or "
             f"--layers {len(fanout)}")
-    return options, fanout
+    return fanout
 
 
 def _pretrain_minibatch(model, data, optimizer, *, fanout, batch_size,
                         num_workers, inference_batch_size, env, seed,
                         epochs, patience, desc):
-    # Neighbour-sampled DGI (optionally DDP); returns the training result
-    # and a function computing the full-graph embeddings.
+    # Neighbour-sampled training of any method with a minibatch_objective
+    # (optionally DDP); returns the training result and a function
+    # computing the full-graph embeddings.
     from .distributed import all_reduce_mean, split_nodes
-    from .models.dgi import DeepGraphInfomax
-    from .models.dgi_minibatch import MiniBatchDGI
+    from .models.minibatch import MiniBatchTrainer
     from .sampling import make_neighbor_sampler, neighbor_loader
-    if not isinstance(model, DeepGraphInfomax):
-        raise ValueError(f"Mini-batch training (--batch-size) needs a "
-                         f"DeepGraphInfomax-style method, got "
-                         f"{type(model).__name__}")
-    mb = MiniBatchDGI(model, inference_batch_size=inference_batch_size)
+    mb = MiniBatchTrainer(model, inference_batch_size=inference_batch_size)
     sampler = make_neighbor_sampler(data, fanout)
     train_model = mb
     if env.distributed:
@@ -126,16 +121,18 @@ def _pretrain_minibatch(model, data, optimizer, *, fanout, batch_size,
     dev = env.device
     result = pretrain(mb, lambda batch: train_model(batch.to(dev)),
                       optimizer, epochs=epochs, patience=patience,
-                      batches=batches, progress=desc,
+                      batches=batches, progress=desc, on_step=mb.on_step,
                       sync_loss=all_reduce_mean if env.distributed else None)
     csc = getattr(sampler, 'csc', None)
     return result, lambda: mb.embed(data, csc=csc)
 
 
 def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
-                   seeds: Union[int, Sequence[int]] = 1, epochs: int = 1000,
-                   patience: int = 20, lr: float = 1e-3,
-                   weight_decay: float = 0.0, device: str = 'cpu',
+                   seeds: Union[int, Sequence[int]] = 1,
+                   epochs: Optional[int] = None,
+                   patience: Optional[int] = None,
+                   lr: Optional[float] = None,
+                   weight_decay: Optional[float] = None, device: str = 'cpu',
                    root: Optional[str] = None, out: Optional[str] = None,
                    normalize_features: bool = True, progress: bool = True,
                    verbose: bool = True, batch_size: Optional[int] = None,
@@ -151,14 +148,19 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
     pretraining seeds).
 
     Args:
-        method (str): Method name (``'dgi'``).
+        method (str): A registered method name (see
+            :func:`graphcl.models.list_methods`).
         dataset (str, Data or path): Anything
             :func:`graphcl.data.load_dataset` accepts.
         seeds (int or list of int): Number of seeds (``0..n-1``) or the
             seeds themselves. (default: ``1``)
-        epochs (int): Maximum number of pretraining epochs.
-        patience (int): Early stopping on the training loss (``0``: off).
-        lr (float), weight_decay (float): Adam settings.
+        epochs (int, optional): Maximum number of pretraining epochs.
+        patience (int, optional): Early stopping on the training loss
+            (``0``: off).
+        lr (float, optional), weight_decay (float, optional): Adam
+            settings. Training settings and method options left at
+            :obj:`None` take the method's preset for the dataset, then its
+            defaults (:func:`graphcl.models.method_settings`).
         device (str): ``'cpu'`` or ``'cuda'``.
         root (str, optional): Data root (see :func:`graphcl.data.resolve_root`).
         out (str, optional): Folder for ``metrics.json``, ``embeddings.pt``
@@ -166,11 +168,12 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
         normalize_features (bool): Row-normalise features first, as DGI
             does. (default: ``True``)
         batch_size (int, optional): Train on mini-batches of this many seed
-            nodes with sampled neighbourhoods
-            (:class:`~graphcl.models.dgi_minibatch.MiniBatchDGI`) and embed
+            nodes with sampled neighbourhoods (the method's
+            ``minibatch_objective`` through
+            :class:`~graphcl.models.minibatch.MiniBatchTrainer`) and embed
             by layer-wise inference; full batch when :obj:`None`. In
-            mini-batch mode the encoder defaults to ``'sage'`` with one
-            layer per fan-out.
+            mini-batch mode the method's mini-batch defaults apply (DGI: a
+            ``'sage'`` encoder) with one layer per fan-out.
         fanout (str or list of int, optional): Neighbours sampled per hop,
             one per encoder layer (default: :data:`MINIBATCH_FANOUT`, or
             10 per layer when ``layers`` is given).
@@ -192,6 +195,10 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
             the same. (default: ``'per-seed'``)
         **method_options: Options of the method (see
             :func:`graphcl.models.method_defaults`).
+
+    Process-wide settings (threads, :func:`graphcl.perf.tune_cpu_allocator`)
+    are the caller's: ``graphcl train`` applies them, this function does
+    not.
     """
     from .data import check_node_data, load_dataset
     from .eval import linear_probe, select_pooled
@@ -199,24 +206,24 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
     if probe_selection not in PROBE_SELECTIONS:
         raise ValueError(f"Unknown probe selection '{probe_selection}'; "
                          f"choose one of {list(PROBE_SELECTIONS)}")
-    defaults = method_defaults(method)  # raises on an unknown method
-    unknown = set(method_options) - set(defaults)
-    if unknown:
-        raise ValueError(f"Unknown option(s) {sorted(unknown)} for method "
-                         f"'{method}'; known: {sorted(defaults)}")
+    spec = get_method(method)  # raises on an unknown method
+    minibatch = batch_size is not None
+    if minibatch and not spec.minibatch:
+        raise ValueError(f"Method '{spec.name}' cannot be trained on sampled "
+                         f"mini-batches; drop --batch-size (and --fanout) to "
+                         f"train full batch")
+    given = dict(method_options, epochs=epochs, patience=patience, lr=lr,
+                 weight_decay=weight_decay)
+    settings = method_settings(spec.name, dataset, minibatch, **given)
+    given = {k: v for k, v in given.items() if v is not None}
     seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     if not seed_list:
         raise ValueError("'seeds' must name at least one seed")
-    if epochs < 1:
-        raise ValueError(f"'epochs' must be >= 1, got {epochs}")
-    if patience < 0:
-        raise ValueError(f"'patience' must be >= 0, got {patience}")
+    check_int(settings['epochs'], "'epochs'")
+    check_int(settings['patience'], "'patience'", minimum=0)
     dev = _resolve_device(device)
-    if dev.type == 'cpu':
-        tune_cpu_allocator()
     from .distributed import DistEnv, check_nproc, in_torchrun
     check_nproc(nproc)
-    minibatch = batch_size is not None
     if not minibatch:
         for name, value, default in (('--fanout', fanout, None),
                                      ('--num-workers', num_workers, 0)):
@@ -233,23 +240,29 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
         check_int(batch_size, '--batch-size',
                   what='seed nodes per mini-batch')
         check_int(num_workers, '--num-workers', minimum=0)
-        method_options, fanout = _minibatch_options(method_options, fanout)
+        fanout = _minibatch_fanout(settings, given, fanout)
         if distributed:
             from .distributed import init_distributed
             env = init_distributed(dev)
             dev = env.device
+    train_settings = {k: settings.pop(k) for k in TRAIN_DEFAULTS}
+    epochs, patience = train_settings['epochs'], train_settings['patience']
+    # Options the method is built with (validated once, before any data is
+    # loaded: a bad option fails here, not after a seed of training).
+    options = settings
+    build_method(spec.name, 1, **options)
     verbose = verbose and env.is_main
     progress = progress and env.is_main
     if out is not None and env.is_main:
         Path(out).mkdir(parents=True, exist_ok=True)
 
-    config = dict(method=method, dataset=str(dataset), seeds=seed_list,
-                  epochs=epochs, patience=patience, lr=lr,
-                  weight_decay=weight_decay, device=str(dev), root=root,
+    config = dict(method=spec.name, dataset=str(dataset), seeds=seed_list,
+                  **train_settings, device=str(dev), root=root,
                   normalize_features=normalize_features,
-                  probe_selection=probe_selection,
-                  **{**defaults, **method_options})
-    config.pop('seed', None)
+                  probe_selection=probe_selection, std=STD_CONVENTION,
+                  preset=spec.preset(dataset) or None,
+                  preset_source=spec.source if spec.preset(dataset) else None,
+                  **options)
     if minibatch:
         config.update(batch_size=batch_size, fanout=fanout,
                       num_workers=num_workers,
@@ -274,11 +287,11 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
             data = data.to(dev)
 
         torch.manual_seed(seed)
-        options = {**method_options, 'seed': seed}
-        model = build_method(method, data.num_features, **options).to(dev)
-        optimizer = make_adam(model.parameters(), lr=lr,
-                              weight_decay=weight_decay)
-        desc = f'{method} {name} seed {seed}' if progress else False
+        model = build_method(spec.name, data.num_features, seed=seed,
+                             **options).to(dev)
+        optimizer = make_adam(model.parameters(), lr=train_settings['lr'],
+                              weight_decay=train_settings['weight_decay'])
+        desc = f'{spec.name} {name} seed {seed}' if progress else False
         if minibatch:
             result, embed = _pretrain_minibatch(
                 model, data, optimizer, fanout=fanout,
@@ -290,7 +303,7 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
         else:
             result = pretrain(model, lambda: model.objective(data),
                               optimizer, epochs=epochs, patience=patience,
-                              progress=desc)
+                              progress=desc, on_step=model.on_step)
             embed = lambda: model.embed(data)  # noqa: E731
 
         t0 = time.perf_counter()
@@ -331,9 +344,9 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
         wds = [p.weight_decay for p in probes]
     test_accs = [100 * p.test_acc for p in probes]
     val_accs = [100 * p.val_acc for p in probes]
-    mean, std = _mean_std(test_accs)
+    mean, std = mean_std(test_accs)
     metrics = dict(
-        method=method, dataset=name, seeds=seed_list,
+        method=spec.name, dataset=name, seeds=seed_list,
         epochs=[r['epochs'] for r in runs],
         seconds_per_epoch=statistics.median(
             r['seconds_per_epoch'] for r in runs),

@@ -89,9 +89,11 @@ def test_bad_options(graph_file, args, needle, capsys):
 
 
 def test_unknown_method(graph_file, capsys):
-    err = run_bad(['train', 'grace9', '--dataset', str(graph_file),
-                   '--quiet'], capsys)
-    assert "Unknown method 'grace9'" in err
+    with pytest.raises(SystemExit) as exc:
+        main(['train', 'grace9', '--dataset', str(graph_file), '--quiet'])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'grace9'" in err and "'dgi'" in err
 
 
 def test_file_without_labels(small_graph, tmp_path, capsys):
@@ -145,9 +147,18 @@ def test_disc_init_option(graph_file, tmp_path, capsys):
 
 def test_help_lists_options(capsys):
     with pytest.raises(SystemExit) as e:
-        main(['train', '--help'])
+        main(['train', 'dgi', '--help'])
     assert e.value.code == 0
     out = capsys.readouterr().out
     for option in ('--dataset', '--seeds', '--epochs', '--patience',
-                   '--hidden', '--corruption', '--loss', '--out', '--quiet'):
+                   '--hidden', '--corruption', '--loss', '--out', '--quiet',
+                   '--threads', '--batch-size'):
         assert option in out
+    assert 'dgi options' in out and '(default: 512)' in out
+
+
+def test_train_help_lists_methods(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(['train', '--help'])
+    assert e.value.code == 0
+    assert 'Deep Graph Infomax' in capsys.readouterr().out

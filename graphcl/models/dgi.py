@@ -11,23 +11,13 @@ from torch_geometric.data import Data
 from ..data.checks import check_node_data
 from ..losses import JSDLoss
 from ..nn.discriminators import BilinearDiscriminator, Discriminator
+from .base import GraphMethod, _reset, encoder_inputs
 from .dgi_fast import (FastGCNCache, _key, fast_encode_pair,
                        fast_path_supported)
 from .dgi_fused import fused_gcn_dgi_loss
 from .dgi_head import dgi_jsd_head, fused_head_parts
 
 __all__ = ['DeepGraphInfomax']
-
-
-def _reset(module):
-    if module is None:
-        return
-    if hasattr(module, 'reset_parameters'):
-        module.reset_parameters()
-        return
-    if isinstance(module, Module):
-        for child in module.children():
-            _reset(child)
 
 
 def _pyg_state_dict_hook(state_dict, prefix, *args):
@@ -38,7 +28,7 @@ def _pyg_state_dict_hook(state_dict, prefix, *args):
         state_dict[new] = state_dict.pop(old)
 
 
-class DeepGraphInfomax(Module):
+class DeepGraphInfomax(GraphMethod):
     r"""The Deep Graph Infomax model from the `"Deep Graph Infomax"
     <https://arxiv.org/abs/1809.10341>`_ paper (Veličković et al., ICLR 2019)
     with encoder :math:`\mathcal{E}`, readout :math:`\mathcal{R}`, corruption
@@ -86,6 +76,8 @@ class DeepGraphInfomax(Module):
         - **forward output:** :math:`(N, D)`, :math:`(N, D)`, :math:`(D)`
           (or :math:`(B, D)` summaries with a batch vector)
     """
+    supports_minibatch = True
+
     def __init__(self, hidden_channels: int, encoder: Module,
                  summary: Callable, corruption: Callable,
                  discriminator: Optional[Discriminator] = None,
@@ -198,13 +190,7 @@ class DeepGraphInfomax(Module):
         neg = self.discriminator(neg_z, summary, batch)
         return self.loss_fn(pos, neg)
 
-    @staticmethod
-    def encoder_inputs(data) -> tuple:
-        r"""The encoder's arguments taken from a PyG :class:`Data`:
-        ``(x, edge_index)``, plus ``edge_weight`` when the data has one."""
-        if getattr(data, 'edge_weight', None) is not None:
-            return data.x, data.edge_index, data.edge_weight
-        return data.x, data.edge_index
+    encoder_inputs = staticmethod(encoder_inputs)
 
     def objective(self, data) -> Tensor:
         r"""The training loss on a PyG :class:`Data` (one full-batch step),
@@ -230,6 +216,47 @@ class DeepGraphInfomax(Module):
                 self._check_width(tuple(pos_z.shape))
             return self.loss(pos_z, neg_z, self.summary(pos_z, *inputs))
         return self.loss(*self(*inputs))
+
+    def minibatch_objective(self, batch) -> Tensor:
+        r"""The loss on a neighbour-sampled subgraph (the large-graph setup
+        of the DGI paper, Sec. 4.3): with :math:`\mathcal{B}` the seed nodes
+        (the first ``batch.batch_size`` rows) of the sampled subgraph
+        :math:`\mathcal{S}`,
+
+        .. math::
+            \mathbf{Z}_\mathcal{B} = \mathcal{E}(\mathbf{X}_\mathcal{S},
+            \mathbf{A}_\mathcal{S})_\mathcal{B}, \quad
+            \tilde{\mathbf{Z}}_\mathcal{B} = \mathcal{E}(\mathcal{C}(
+            \mathbf{X}_\mathcal{S}, \mathbf{A}_\mathcal{S}))_\mathcal{B},
+            \quad \mathbf{s}_\mathcal{B} = \mathcal{R}(\mathbf{Z}_\mathcal{B})
+
+        The corruption acts on the whole subgraph; the summary and the loss
+        use the seed nodes only."""
+        from .minibatch import encode_seeds, sampled_hops
+        batch_size = int(getattr(batch, 'batch_size', batch.num_nodes))
+        x, edge_index = batch.x, batch.edge_index
+        edge_weight = getattr(batch, 'edge_weight', None)
+        hops = sampled_hops(batch)
+        pos_z = encode_seeds(self.encoder, x, edge_index, batch_size, hops,
+                             edge_weight)
+        if not self._checked:
+            self._check_width(tuple(pos_z.shape))
+        args = (x, edge_index) if edge_weight is None else \
+            (x, edge_index, edge_weight)
+        cor = self.corruption(*args)
+        cor = cor if isinstance(cor, tuple) else (cor, )
+        cor_x, cor_edge_index = cor[0], cor[1] if len(cor) > 1 else edge_index
+        cor_weight = cor[2] if len(cor) > 2 else edge_weight
+        if cor_x.size(0) != x.size(0):
+            raise ValueError(
+                f"The corruption changed the number of nodes ({x.size(0)} -> "
+                f"{cor_x.size(0)}); mini-batch DGI needs the seed nodes to "
+                f"stay the first rows: use a corruption that keeps nodes "
+                f"(e.g. 'shuffle', 'feature_mask', 'edge_drop')")
+        neg_z = encode_seeds(self.encoder, cor_x, cor_edge_index, batch_size,
+                             hops if cor_edge_index is edge_index else None,
+                             cor_weight)
+        return self.loss(pos_z, neg_z, self.summary(pos_z))
 
     @torch.no_grad()
     def embed(self, data) -> Tensor:

@@ -6,24 +6,28 @@ seeds that raised the linear probe's validation accuracy from 80.74 to
 81.06 on Cora and from 71.88 to 72.68 on CiteSeer
 (benchmarks/results/dgi_accuracy.md). ``DeepGraphInfomax`` built by hand
 keeps PyG's initialisation."""
+from typing import Optional
+
 from ..losses import get_loss
 from ..nn.discriminators import get_discriminator
 from ..nn.encoders import get_encoder
 from ..nn.readouts import get_readout
 from .dgi import DeepGraphInfomax
-from .registry import register_method
+from .registry import MethodSpec
+
+__all__ = ['build_dgi', 'DGI_DEFAULTS', 'METHOD']
 
 DGI_DEFAULTS = dict(
     encoder='gcn', hidden=512, layers=1, act='prelu', readout='sigmoid_mean',
     corruption='shuffle', discriminator='bilinear', disc_init='xavier',
-    loss='jsd', seed=None,
+    loss='jsd',
 )
 
 
-@register_method('dgi', DGI_DEFAULTS)
 def build_dgi(in_channels: int, encoder: str, hidden: int, layers: int,
               act: str, readout: str, corruption: str, discriminator: str,
-              disc_init: str, loss: str, seed=None) -> DeepGraphInfomax:
+              disc_init: str, loss: str,
+              seed: Optional[int] = None) -> DeepGraphInfomax:
     from ..corruptions import get_corruption
     enc_kwargs = dict(hidden_channels=hidden, num_layers=layers, act=act)
     if encoder.lower() == 'gcn':  # the fast path's weight layout: no
@@ -36,3 +40,26 @@ def build_dgi(in_channels: int, encoder: str, hidden: int, layers: int,
         discriminator=get_discriminator(discriminator, hidden, disc_init),
         loss_fn=get_loss(loss),
     )
+
+
+METHOD = MethodSpec(
+    'dgi', build_dgi, DGI_DEFAULTS,
+    description='Deep Graph Infomax (Veličković et al., ICLR 2019)',
+    source="DGI paper and reference code (github.com/PetarV-/DGI)",
+    help=dict(
+        encoder='gcn, sage, gat or gin (with --batch-size: sage)',
+        hidden='embedding width',
+        layers='number of encoder layers (with --batch-size: one per '
+        'fan-out)',
+        act='activation after every layer (prelu, relu, elu, ...)',
+        readout='summary readout (sigmoid_mean, mean, sum, max, attention)',
+        corruption='corruption name(s), comma-separated (shuffle, '
+        'edge_drop, feature_mask, node_drop, feature_noise)',
+        discriminator='bilinear or dot',
+        disc_init="initialisation of the bilinear critic: as DGI's "
+        "reference code (xavier) or as PyG (pyg)",
+        loss='jsd, infonce, triplet or dv',
+    ),
+    minibatch=True,
+    minibatch_defaults=dict(encoder='sage'),
+)

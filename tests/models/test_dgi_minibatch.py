@@ -5,6 +5,7 @@ from graphcl.corruptions import NodeDrop
 from graphcl.data import synthetic_sbm
 from graphcl.models import build_method
 from graphcl.models.dgi_minibatch import MiniBatchDGI
+from graphcl.models.minibatch import encode_seeds, sampled_hops
 from graphcl.sampling import neighbor_loader
 from graphcl.train import pretrain
 
@@ -45,12 +46,10 @@ def test_trimmed_encoding_equals_full_subgraph(graph):
     model = make(layers=3)
     batch = next(iter(neighbor_loader(graph, [4, 3, 2], batch_size=64)))
     assert len(batch.num_sampled_edges) == 3
-    args = (batch.x, batch.edge_index, batch.batch_size)
-    trimmed = model.encode(*args, batch.num_sampled_nodes,
-                           batch.num_sampled_edges)
-    model.trim = False
-    full = model.encode(*args, batch.num_sampled_nodes,
-                        batch.num_sampled_edges)
+    args = (model.encoder, batch.x, batch.edge_index, batch.batch_size,
+            sampled_hops(batch))
+    trimmed = encode_seeds(*args)
+    full = encode_seeds(*args, trim=False)
     assert trimmed.shape == (64, 32)
     assert torch.allclose(trimmed, full, atol=1e-6)
 

@@ -1,0 +1,93 @@
+r"""The interface every graph self-supervised method implements, so that one
+engine (:func:`graphcl.train.pretrain`, :func:`graphcl.run_experiment`,
+mini-batch and ``torchrun`` training) serves them all without knowing any
+method by name."""
+from typing import Optional
+
+import torch
+from torch import Tensor
+from torch.nn import Module
+
+__all__ = ['GraphMethod', 'encoder_inputs']
+
+
+def encoder_inputs(data) -> tuple:
+    r"""The encoder's arguments taken from a PyG
+    :class:`~torch_geometric.data.Data`: ``(x, edge_index)``, plus
+    ``edge_weight`` when the data has one."""
+    if getattr(data, 'edge_weight', None) is not None:
+        return data.x, data.edge_index, data.edge_weight
+    return data.x, data.edge_index
+
+
+def _reset(module: Optional[Module]):
+    # reset_parameters() of a module, or of its children when it has none.
+    if module is None:
+        return
+    if hasattr(module, 'reset_parameters'):
+        module.reset_parameters()
+        return
+    if isinstance(module, Module):
+        for child in module.children():
+            _reset(child)
+
+
+class GraphMethod(Module):
+    r"""Base class of graph self-supervised methods.
+
+    A method builds its parts in ``__init__`` and defines one training
+    step's loss; the engine owns the loop, seeds, early stopping, metrics,
+    mini-batching and distributed training:
+
+    * :meth:`objective` ``(data) -> loss``: the loss of one full-batch step
+      on a PyG :class:`~torch_geometric.data.Data`.
+    * :meth:`minibatch_objective` ``(batch) -> loss``: the loss on a
+      neighbour-sampled subgraph whose first ``batch.batch_size`` rows are
+      the seed nodes (only when :attr:`supports_minibatch`).
+    * :meth:`embed` ``(data) -> Z``: frozen node embeddings :math:`(N, D)`
+      (by default the :attr:`encoder` in eval mode).
+    * :meth:`on_step`: called by the engine after every optimiser step
+      (e.g. BGRL's moving-average target); a no-op by default.
+    * :attr:`encoder`: the module that is kept and saved after
+      pretraining.
+
+    Register a method by name with
+    :func:`graphcl.models.register_method` to make it available to
+    ``graphcl train`` and :func:`graphcl.run_experiment`.
+    """
+    #: The module kept after pretraining (its ``state_dict`` is saved).
+    encoder: Module
+    #: Whether :meth:`minibatch_objective` is defined.
+    supports_minibatch: bool = False
+
+    def reset_parameters(self):
+        r"""Resets all learnable parameters of the module."""
+        for child in self.children():
+            _reset(child)
+
+    def objective(self, data) -> Tensor:
+        r"""The training loss of one full-batch step on :obj:`data`."""
+        raise NotImplementedError(
+            f"{type(self).__name__} does not define objective(data)")
+
+    def minibatch_objective(self, batch) -> Tensor:
+        r"""The training loss on a neighbour-sampled subgraph
+        :obj:`batch` (seed nodes first, ``batch.batch_size`` of them)."""
+        raise ValueError(
+            f"{type(self).__name__} cannot be trained on sampled "
+            f"mini-batches; drop --batch-size to train full batch")
+
+    def on_step(self) -> None:
+        r"""Called after every optimiser step (no-op by default)."""
+
+    @torch.no_grad()
+    def embed(self, data) -> Tensor:
+        r"""Frozen node embeddings :math:`(N, D)` of a PyG
+        :class:`~torch_geometric.data.Data` (the :attr:`encoder` in eval
+        mode)."""
+        was_training = self.training
+        self.eval()
+        try:
+            return self.encoder(*encoder_inputs(data))
+        finally:
+            self.train(was_training)
