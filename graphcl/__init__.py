@@ -17,14 +17,16 @@ from .eval import linear_probe
 from .experiment import run_experiment
 from .losses import (DonskerVaradhanLoss, InfoNCELoss, JSDLoss, NTXentLoss,
                      TripletMarginLoss, get_loss)
-from .models import DeepGraphInfomax, build_method
+from .models import (DeepGraphInfomax, GraphMethod, MethodSpec, build_method,
+                     list_methods, register_method)
 from .nn import (AttentionReadout, BilinearDiscriminator, DotDiscriminator,
                  GATEncoder, GCNEncoder, GINEncoder, MaxReadout, MeanReadout,
                  ProjectionHead, SAGEEncoder, SigmoidMeanReadout, SumReadout)
 from .train import pretrain
 
 __all__ = [
-    'DeepGraphInfomax', 'build_method', 'run_experiment', 'pretrain',
+    'DeepGraphInfomax', 'GraphMethod', 'MethodSpec', 'register_method',
+    'list_methods', 'build_method', 'run_experiment', 'pretrain',
     'linear_probe', 'load_dataset', 'load_graph_dataset', 'list_datasets',
     'random_node_split', 'Corruption', 'FeatureShuffle', 'EdgeDrop',
     'FeatureMask', 'NodeDrop', 'FeatureNoise', 'Compose', 'RandomChoice',

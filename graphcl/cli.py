@@ -87,10 +87,11 @@ def _add_train_options(p: argparse.ArgumentParser, spec):
     p.add_argument('--out', default=None,
                    help='write metrics.json, embeddings.pt, encoder.pt here')
     p.add_argument('--quiet', action='store_true', help='no progress bar')
-    if not spec.minibatch:
-        return
+    # Shown for every method, so that a method without a mini-batch
+    # objective answers --batch-size with a clear error, not 'unrecognized'.
     g = p.add_argument_group(
-        'mini-batch and multi-process training (large graphs)')
+        'mini-batch and multi-process training (large graphs)' +
+        ('' if spec.minibatch else f'; {spec.name} trains full batch only'))
     g.add_argument('--batch-size', type=int, default=None,
                    help='train on mini-batches of this many seed nodes with '
                    'sampled neighbourhoods and embed by layer-wise inference '
