@@ -13,18 +13,31 @@ and validation.
 The data root is the ``root`` argument, else ``$GRAPHCL_DATA``, else
 ``./datasets`` (see ``datasets/README.md`` and ``docs/datasets.md``).
 OGB support needs ``pip install graphcl[ogb]``.
+
+No code runs from a data file: Planetoid's raw pickles are read with a
+restricted unpickler (:mod:`graphcl.data.planetoid`), every ``.pt`` file
+with ``torch.load(..., weights_only=True)`` only
+(:func:`safe_torch_load`), and processed files are rebuilt when their raw
+files change (:mod:`graphcl.data.processed`).
 """
 from .checks import check_node_data
 from .load import load_dataset, load_graph_dataset
 from .ogb import ogb_graph_metric, ogb_node_metric
 from .registry import DATASETS, DatasetSpec, get_spec, list_datasets
+from .processed import ReprocessWarning
 from .root import (
     DatasetNotFoundError,
+    NotWritableError,
     cache_dir,
     prepare_dataset_dir,
     resolve_root,
 )
-from .serialization import PYG_SAFE_GLOBALS, pyg_safe_globals
+from .serialization import (
+    PYG_SAFE_GLOBALS,
+    DataFileError,
+    pyg_safe_globals,
+    safe_torch_load,
+)
 from .splits import masks_from_index, random_node_split
 from .synthetic import synthetic_sbm
 from .user import from_networkx, load_data_file
@@ -45,9 +58,13 @@ __all__ = [
     'ogb_node_metric',
     'ogb_graph_metric',
     'pyg_safe_globals',
+    'safe_torch_load',
     'PYG_SAFE_GLOBALS',
     'get_spec',
     'DatasetSpec',
     'DATASETS',
     'DatasetNotFoundError',
+    'DataFileError',
+    'NotWritableError',
+    'ReprocessWarning',
 ]

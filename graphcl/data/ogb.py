@@ -6,10 +6,14 @@ only when an OGB dataset or metric is used. Two problems of ogb 1.3.6 are
 handled here:
 
 * With PyTorch >= 2.6, ogb cannot read back its own processed files because
-  :func:`torch.load` defaults to ``weights_only=True``. The PyG classes those
-  files hold are allow-listed for the duration of the call
-  (:func:`~graphcl.data.serialization.pyg_safe_globals`); ``weights_only``
-  stays on.
+  :func:`torch.load` defaults to ``weights_only=True`` (and with older
+  PyTorch, or ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` set, it would unpickle
+  anything). graphcl uses the subclasses of
+  :mod:`graphcl.data.ogb_datasets`, which read processed and split files
+  with :func:`~graphcl.data.serialization.safe_torch_load` (the PyG classes
+  and NumPy scalars those files hold allow-listed, ``weights_only`` always
+  on) and rebuild processed files when the raw files changed or cannot be
+  loaded safely.
 * ogb asks interactive questions (:func:`input`) when a dataset folder lacks
   its release marker ``RELEASE_v<version>.txt`` or before large downloads.
   The files are checked first, and :func:`input` is replaced during the call
@@ -33,7 +37,6 @@ from .root import (
     prepare_dataset_dir,
     resolve_root,
 )
-from .serialization import pyg_safe_globals
 from .splits import masks_from_index
 
 __all__ = [
@@ -118,8 +121,7 @@ def _ogb_call() -> Iterator[None]:
     original = builtins.input
     builtins.input = _no_input
     try:
-        with pyg_safe_globals(numpy_scalars=True):
-            yield
+        yield
     finally:
         builtins.input = original
 
@@ -182,9 +184,9 @@ def load_ogb_node(
     """
     name = _canonical(name, 'node')
     base, meta = _prepare(name, 'node', root, download)
-    from ogb.nodeproppred import PygNodePropPredDataset
+    from .ogb_datasets import SafeNodePropPredDataset
     with _ogb_call():
-        dataset = PygNodePropPredDataset(name, root=str(base))
+        dataset = SafeNodePropPredDataset(name, root=str(base))
         split_idx = dataset.get_idx_split()
     data = dataset[0]
     data.x = data.x.float()
@@ -209,7 +211,8 @@ def load_ogb_graph(
 ) -> Tuple[Any, Dict[str, Tensor]]:
     r"""Loads an OGB graph property prediction dataset (*e.g.*,
     ``ogbg-molbace``) with ogb's
-    :class:`~ogb.graphproppred.PygGraphPropPredDataset` from
+    :class:`~ogb.graphproppred.PygGraphPropPredDataset` (as
+    :class:`~graphcl.data.ogb_datasets.SafeGraphPropPredDataset`) from
     ``<root>/ogb/<name with _>``, and returns it with its official split
     (:meth:`get_idx_split`, keys :obj:`"train"`, :obj:`"valid"`,
     :obj:`"test"`). Node features stay as ogb gives them (integer atom
@@ -225,9 +228,9 @@ def load_ogb_graph(
     """
     name = _canonical(name, 'graph')
     base, _ = _prepare(name, 'graph', root, download)
-    from ogb.graphproppred import PygGraphPropPredDataset
+    from .ogb_datasets import SafeGraphPropPredDataset
     with _ogb_call():
-        dataset = PygGraphPropPredDataset(name, root=str(base))
+        dataset = SafeGraphPropPredDataset(name, root=str(base))
         split_idx = dataset.get_idx_split()
     return dataset, split_idx
 

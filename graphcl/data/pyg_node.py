@@ -6,18 +6,39 @@ from pathlib import Path
 from typing import Optional
 
 from torch_geometric.data import Data
+from torch_geometric.datasets import Amazon, Coauthor, WikiCS
 
+from .planetoid import SafePlanetoid
+from .processed import SafeProcessingMixin
 from .registry import DatasetSpec
 from .root import PathLike, prepare_dataset_dir
 from .splits import random_node_split
 
-__all__ = ['load_pyg_node']
+__all__ = ['load_pyg_node', 'SafeAmazon', 'SafeCoauthor', 'SafeWikiCS']
+
+
+class SafeAmazon(SafeProcessingMixin, Amazon):
+    r"""PyG's :class:`~torch_geometric.datasets.Amazon` with processed files
+    loaded safely and kept up to date
+    (:class:`~graphcl.data.processed.SafeProcessingMixin`)."""
+
+
+class SafeCoauthor(SafeProcessingMixin, Coauthor):
+    r"""PyG's :class:`~torch_geometric.datasets.Coauthor` with processed
+    files loaded safely and kept up to date
+    (:class:`~graphcl.data.processed.SafeProcessingMixin`)."""
+
+
+class SafeWikiCS(SafeProcessingMixin, WikiCS):
+    r"""PyG's :class:`~torch_geometric.datasets.WikiCS` with processed files
+    loaded safely and kept up to date
+    (:class:`~graphcl.data.processed.SafeProcessingMixin`)."""
+    name = 'WikiCS'
 
 
 def _pyg_class(family: str):
-    from torch_geometric.datasets import Amazon, Coauthor, Planetoid
-    return {'planetoid': Planetoid, 'amazon': Amazon,
-            'coauthor': Coauthor}[family]
+    return {'planetoid': SafePlanetoid, 'amazon': SafeAmazon,
+            'coauthor': SafeCoauthor}[family]
 
 
 def _wikics_split(data: Data, seed: int) -> Data:
@@ -51,6 +72,12 @@ def load_pyg_node(
     ``data.split`` says which, *e.g.*, ``'wikics official split 3 of 20'``.
     Raw features are kept as PyG gives them.
 
+    The PyG loaders run through graphcl's safe subclasses: Planetoid's raw
+    pickles are read by :func:`~graphcl.data.planetoid.read_planetoid_data`
+    (only NumPy, SciPy-sparse and builtin types), processed files are
+    loaded with ``weights_only=True`` only and rebuilt when the raw files
+    changed (see :mod:`graphcl.data.processed`).
+
     Args:
         spec (DatasetSpec): The registered dataset.
         root (str or os.PathLike, optional): The data root, see
@@ -64,8 +91,8 @@ def load_pyg_node(
     base = prepare_dataset_dir(spec.name, spec.folder, spec.raw_files, root,
                                download=download)
     if spec.family == 'wikics':
-        from torch_geometric.datasets import WikiCS
-        dataset = WikiCS(str(Path(base) / spec.folder), is_undirected=True)
+        dataset = SafeWikiCS(str(Path(base) / spec.folder),
+                             is_undirected=True)
     else:
         cls = _pyg_class(spec.family)
         dataset = cls(str(Path(base) / spec.parent), spec.pyg_name)

@@ -14,7 +14,12 @@ data folder), its files are first copied to a writable cache and processed
 there; the data root itself is never modified. The cache lives in
 ``$GRAPHCL_CACHE/<root-hash>/`` (default ``$XDG_CACHE_HOME/graphcl`` or
 ``~/.cache/graphcl``), where ``<root-hash>`` identifies the data root, so
-two roots never share processed files.
+two roots never share processed files. Raw files are copied again when their
+content changed (size and SHA-256, see :mod:`graphcl.data.provenance`), and
+files removed from the root are removed from the copy; in both cases the
+copy's processed files are dropped. A cache that cannot be written raises a
+:class:`NotWritableError` naming the folder and the ``GRAPHCL_CACHE``
+setting.
 """
 import hashlib
 import os
@@ -23,9 +28,11 @@ import stat
 from pathlib import Path
 from typing import Iterable, Optional, Sequence, Union
 
+from .provenance import same_content
+
 __all__ = [
-    'DatasetNotFoundError', 'resolve_root', 'root_source', 'cache_dir',
-    'prepare_dataset_dir'
+    'DatasetNotFoundError', 'NotWritableError', 'resolve_root',
+    'root_source', 'cache_dir', 'prepare_dataset_dir'
 ]
 
 PathLike = Union[str, os.PathLike]
@@ -40,6 +47,15 @@ class DatasetNotFoundError(FileNotFoundError):
 
     Subclasses :class:`FileNotFoundError`; the message names the dataset,
     the files expected and the folder searched.
+    """
+
+
+class NotWritableError(PermissionError):
+    r"""Raised when a folder that graphcl must write processed files into
+    (the cache, or a dataset's ``processed/`` folder) cannot be written.
+
+    Subclasses :class:`PermissionError`; the message is one line naming the
+    folder, the reason and the setting to change.
     """
 
 
@@ -106,21 +122,30 @@ def _iter_files(folder: Path) -> Iterable[Path]:
 
 
 def _sync_copy(src: Path, dst: Path) -> None:
-    r"""Copies every file of :obj:`src` (except ``processed/``) to
-    :obj:`dst`, and drops ``dst/processed`` if any file changed."""
+    r"""Makes the files of :obj:`dst` (except ``processed/``) a copy of
+    those of :obj:`src`: copies new and changed files (by content, see
+    :func:`~graphcl.data.provenance.same_content`), removes files that are
+    no longer in :obj:`src`, and drops ``dst/processed`` if anything
+    changed."""
     changed = False
+    wanted = set()
     for rel in _iter_files(src):
+        wanted.add(rel)
         source, target = src / rel, dst / rel
-        info = source.stat()
-        if (target.is_file() and target.stat().st_size == info.st_size
-                and int(target.stat().st_mtime) == int(info.st_mtime)):
+        if same_content(source, target):
             continue
+        info = source.stat()
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(target.name + f'.tmp{os.getpid()}')
         shutil.copyfile(source, tmp)  # Data only: the copy stays writable.
-        os.utime(tmp, (info.st_atime, info.st_mtime))
+        os.utime(tmp, ns=(info.st_atime_ns, info.st_mtime_ns))
         os.replace(tmp, target)
         changed = True
+    if dst.is_dir():
+        for rel in list(_iter_files(dst)):
+            if rel not in wanted:
+                (dst / rel).unlink()
+                changed = True
     if changed and (dst / 'processed').exists():
         shutil.rmtree(dst / 'processed')
 
@@ -159,6 +184,8 @@ def prepare_dataset_dir(
     Raises:
         DatasetNotFoundError: If files are missing and :obj:`download` is
             :obj:`False`.
+        NotWritableError: If the dataset folder is read-only and the cache
+            folder cannot be written.
     """
     data_root = resolve_root(root)
     src = data_root / folder
@@ -179,10 +206,26 @@ def prepare_dataset_dir(
 
     base = cache_dir(data_root)
     dst = base / folder
-    if src.is_dir():
-        _sync_copy(src, dst)
-    dst.mkdir(parents=True, exist_ok=True)
+    try:
+        if src.is_dir():
+            _sync_copy(src, dst)
+        dst.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        if e.filename and src in (Path(e.filename), *Path(e.filename).parents):
+            raise  # Reading the data root failed: its message names the file.
+        raise NotWritableError(
+            f"Cannot write the graphcl cache folder '{dst}' ({_reason(e)}); "
+            f"it is needed because the dataset folder '{src}' is read-only "
+            f"and is processed in a copy. Point the {CACHE_ENV} environment "
+            f"variable at a writable folder, or make '{src}' "
+            f"writable") from None
     return base
+
+
+def _reason(e: OSError) -> str:
+    reason = e.strerror or type(e).__name__
+    where = e.filename
+    return f"{reason}: '{where}'" if where else reason
 
 
 def _creatable(folder: Path) -> bool:

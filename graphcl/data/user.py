@@ -1,6 +1,5 @@
 r"""Users' own graphs: networkx graphs and saved :class:`Data` files."""
 import os
-import pickle
 from pathlib import Path
 from typing import Any, Optional, Sequence, Union
 
@@ -8,7 +7,7 @@ import torch
 from torch_geometric.data import Data
 
 from .root import PathLike
-from .serialization import pyg_safe_globals
+from .serialization import DataFileError, safe_torch_load
 
 __all__ = ['from_networkx', 'load_data_file']
 
@@ -57,33 +56,51 @@ def from_networkx(
     return data
 
 
+_SAVE = 'save your graph again with torch.save(data, path)'
+_FIX = {
+    'empty': _SAVE,
+    'truncated': _SAVE,
+    'corrupt': _SAVE,
+    'text': ('build a torch_geometric.data.Data from its content and save '
+             'that with torch.save(data, path)'),
+    'unsafe': ('graphcl never loads files with weights_only=False. If you '
+               'trust the file, re-save it safely with plain tensors, e.g. '
+               'data = torch.load(path, weights_only=False); '
+               'torch.save(Data(x=data.x, edge_index=data.edge_index, '
+               'y=data.y), path)'),
+}
+
+
 def load_data_file(path: PathLike) -> Data:
     r"""Loads a graph saved with ``torch.save(data, path)``, using
     ``torch.load(path, weights_only=True)`` with PyG's data classes
-    allow-listed (never unpickling arbitrary code).
+    allow-listed (never unpickling arbitrary code, and never retrying with
+    ``weights_only=False``).
 
     Args:
         path (str or os.PathLike): The file (usually ``*.pt``).
 
     Raises:
         FileNotFoundError: If the file does not exist.
-        ValueError: If the file does not hold a single
+        DataFileError: A :class:`ValueError` with a one-line message naming
+            the file and the fix, if the file is empty, truncated, text,
+            needs unsafe unpickling (*e.g.*, it holds objects of your own
+            classes), or does not hold a single
             :class:`~torch_geometric.data.Data`.
     """
     path = Path(os.fspath(path)).expanduser()
     if not path.is_file():
         raise FileNotFoundError(f"Graph file '{path}' does not exist")
     try:
-        with pyg_safe_globals():
-            obj = torch.load(path, map_location='cpu', weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError) as e:
-        raise ValueError(
-            f"Could not load '{path}' as a PyG graph with weights_only=True "
-            f"({type(e).__name__}: {str(e).splitlines()[0]}). The file must "
-            f"hold one torch_geometric.data.Data saved with "
-            f"torch.save(data, path)") from e
+        obj = safe_torch_load(path)
+    except DataFileError as e:
+        raise DataFileError(
+            f"Cannot load graph file '{path}': it {e.problem}; "
+            f"{_FIX[e.kind]}", path, e.kind, e.problem) from None
     if not isinstance(obj, Data):
-        raise ValueError(f"'{path}' holds a {type(obj).__name__}, not a "
-                         f"torch_geometric.data.Data; save your graph with "
-                         f"torch.save(data, path) where data is a Data")
+        problem = f'holds a {type(obj).__name__}, not a ' \
+            f'torch_geometric.data.Data'
+        raise DataFileError(
+            f"'{path}' {problem}; save your graph with torch.save(data, "
+            f"path) where data is a Data", path, 'content', problem)
     return obj
