@@ -122,12 +122,14 @@ _ANSI = re.compile(r'\x1b\[[0-9;]*m')
 
 
 def first_line(exc: BaseException, limit: int = 200) -> str:
-    r"""Returns ``"<ExceptionType>: <first non-empty line>"`` of an
-    exception's message, at most :obj:`limit` characters (for one-line
-    error messages)."""
+    r"""Returns ``"<ExceptionType>: <first sentence>"`` of an exception's
+    message, at most :obj:`limit` characters (for one-line error
+    messages)."""
     lines = [_ANSI.sub('', line).strip() for line in str(exc).splitlines()]
     lines = [line for line in lines if line]
-    text = f'{type(exc).__name__}: {lines[0]}' if lines else \
+    # The first sentence: PyTorch's messages go on with general advice.
+    first = lines[0].split('. ')[0].rstrip('.') if lines else ''
+    text = f'{type(exc).__name__}: {first}' if first else \
         type(exc).__name__
     return text if len(text) <= limit else text[:limit - 3] + '...'
 

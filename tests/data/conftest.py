@@ -116,3 +116,63 @@ def arxiv(tmp_path) -> SimpleNamespace:
     return SimpleNamespace(root=tmp_path / 'data', folder=folder,
                            edges=torch.from_numpy(edges),
                            perm=torch.from_numpy(perm))
+
+
+class Payload:
+    r"""A malicious object: unpickling it calls ``open(marker, 'w')``, which
+    creates the file :obj:`marker`. Loaders must refuse it, so the marker
+    must never appear."""
+    def __init__(self, marker: Path):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, 'w'))
+
+
+@pytest.fixture
+def payload(tmp_path) -> SimpleNamespace:
+    r"""A :class:`Payload` (``obj``) and the marker file (``marker``) it
+    would create; ``pt`` writes it with ``torch.save``, ``pickle`` with
+    ``pickle.dump`` (protocol 2, as Planetoid's raw files)."""
+    marker = tmp_path / 'PAYLOAD_RAN'
+    obj = Payload(marker)
+
+    def pt(path: Path) -> Path:
+        torch.save(obj, path)
+        return path
+
+    def as_pickle(path: Path) -> Path:
+        with open(path, 'wb') as f:
+            pickle.dump(obj, f, protocol=2)
+        return path
+
+    return SimpleNamespace(obj=obj, marker=marker, pt=pt, pickle=as_pickle)
+
+
+@pytest.fixture
+def copy_dataset(shared_root, tmp_path):
+    r"""Copies a dataset folder of the offline data root (*e.g.*,
+    :obj:`"TU/MUTAG"`) to a writable ``tmp_path/data`` and returns that
+    data root (skips when the shared folder is absent)."""
+    def copy(folder: str) -> Path:
+        src, root = shared_root / folder, tmp_path / 'data'
+        for path in sorted(src.rglob('*')):
+            if path.is_file() and 'processed' not in path.parts:
+                target = root / folder / path.relative_to(src)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(path.read_bytes())
+        return root
+
+    return copy
+
+
+@pytest.fixture
+def one_line():
+    r"""``one_line(error)``: the error's message, asserted to be a single
+    line."""
+    def check(error: BaseException) -> str:
+        message = str(error)
+        assert message and '\n' not in message, message
+        return message
+
+    return check
