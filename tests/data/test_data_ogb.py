@@ -156,3 +156,56 @@ def test_ogbn_papers100m_binary_format_unlabelled_nodes(tmp_path):
     assert torch.equal(data.y[12:], torch.full((8, ), -1))
     assert torch.equal(data.y[:12], torch.from_numpy(labels[:12, 0]).long())
     assert int(data.train_mask.sum()) == 4
+
+
+def test_ogbn_processed_file_is_loaded_safely(arxiv, payload):
+    from graphcl.data import ReprocessWarning
+    first = load_dataset('ogbn-arxiv', root=arxiv.root)
+    processed = arxiv.folder / 'processed' / 'geometric_data_processed.pt'
+    payload.pt(processed)
+    payload.pt(arxiv.folder / 'processed' / 'pre_transform.pt')
+    with pytest.warns(ReprocessWarning, match="'io.open'"):
+        data = load_dataset('ogbn-arxiv', root=arxiv.root)
+    assert not payload.marker.exists()
+    assert torch.equal(data.x, first.x) and torch.equal(data.y, first.y)
+
+
+def test_ogbn_raw_change_rebuilds(arxiv):
+    import numpy as np
+    import pandas as pd
+
+    from graphcl.data import ReprocessWarning
+    first = load_dataset('ogbn-arxiv', root=arxiv.root)
+    labels = (first.y.numpy() + 1) % 5
+    pd.DataFrame(labels[:, None]).to_csv(
+        arxiv.folder / 'raw' / 'node-label.csv.gz', compression='gzip',
+        header=False, index=False)
+    with pytest.warns(ReprocessWarning, match='node-label.csv.gz changed'):
+        data = load_dataset('ogbn-arxiv', root=arxiv.root)
+    assert np.array_equal(data.y.numpy(), labels)
+
+
+def test_ogbn_corrupt_raw_file_is_named(arxiv, one_line):
+    from graphcl.data import DataFileError
+    path = arxiv.folder / 'raw' / 'node-feat.csv.gz'
+    path.write_bytes(path.read_bytes()[:40])
+    with pytest.raises(DataFileError) as info:
+        load_dataset('ogbn-arxiv', root=arxiv.root)
+    msg = one_line(info.value)
+    assert msg.startswith(f"Raw file '{path}'") and 'ogbn-arxiv' in msg
+
+
+def test_ogb_split_dict_is_loaded_safely(arxiv, payload, one_line):
+    from graphcl.data import DataFileError
+    split = arxiv.folder / 'split' / 'time' / 'split_dict.pt'
+    perm = arxiv.perm
+    torch.save({'train': perm[:30], 'valid': perm[30:45],
+                'test': perm[45:]}, split)
+    data = load_dataset('ogbn-arxiv', root=arxiv.root)
+    assert torch.equal(data.split_idx['train'], perm[:30])
+    payload.pt(split)
+    with pytest.raises(DataFileError) as info:
+        load_dataset('ogbn-arxiv', root=arxiv.root)
+    msg = one_line(info.value)
+    assert str(split) in msg and "'io.open'" in msg and 'delete it' in msg
+    assert not payload.marker.exists()

@@ -3,7 +3,12 @@ from pathlib import Path
 
 import pytest
 
-from graphcl.data import DatasetNotFoundError, cache_dir, resolve_root
+from graphcl.data import (
+    DatasetNotFoundError,
+    NotWritableError,
+    cache_dir,
+    resolve_root,
+)
 from graphcl.data.root import prepare_dataset_dir
 
 
@@ -78,3 +83,40 @@ def test_download_mode_allows_missing_files(tmp_path):
     base = prepare_dataset_dir('Set', 'Set', ['raw/a.txt'], tmp_path / 'data',
                                download=True)
     assert base == tmp_path / 'data'
+
+
+def test_copy_follows_content_and_removals(tmp_path, read_only):
+    raw = _dataset(tmp_path / 'data')
+    (raw / 'b.txt').write_text('b')
+    read_only(tmp_path / 'data')
+    base = prepare_dataset_dir('Set', 'Set', ['raw/a.txt'], tmp_path / 'data')
+    copy = base / 'Set' / 'raw'
+    processed = base / 'Set' / 'processed'
+    processed.mkdir()
+    # Same size and modification time, other content: copied again.
+    raw.chmod(0o755)
+    info = (raw / 'a.txt').stat()
+    (raw / 'a.txt').chmod(0o644)
+    (raw / 'a.txt').write_text('9')
+    os.utime(raw / 'a.txt', ns=(info.st_atime_ns, info.st_mtime_ns))
+    prepare_dataset_dir('Set', 'Set', ['raw/a.txt'], tmp_path / 'data')
+    assert (copy / 'a.txt').read_text() == '9'
+    assert not processed.exists()
+    # A file removed from the root is removed from the copy.
+    (raw / 'b.txt').unlink()
+    prepare_dataset_dir('Set', 'Set', ['raw/a.txt'], tmp_path / 'data')
+    assert sorted(p.name for p in copy.iterdir()) == ['a.txt']
+
+
+def test_unwritable_cache_error(tmp_path, monkeypatch, read_only):
+    _dataset(tmp_path / 'data')
+    read_only(tmp_path / 'data')
+    # A cache "folder" below a file cannot be created, even by root.
+    (tmp_path / 'file').write_text('')
+    monkeypatch.setenv('GRAPHCL_CACHE', str(tmp_path / 'file' / 'cache'))
+    with pytest.raises(NotWritableError) as info:
+        prepare_dataset_dir('Set', 'Set', ['raw/a.txt'], tmp_path / 'data')
+    msg = str(info.value)
+    assert '\n' not in msg and isinstance(info.value, PermissionError)
+    assert str(tmp_path / 'file' / 'cache') in msg
+    assert 'GRAPHCL_CACHE' in msg and str(tmp_path / 'data' / 'Set') in msg

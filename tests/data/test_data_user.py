@@ -95,3 +95,36 @@ def test_data_file_errors(tmp_path):
 def test_unsupported_input():
     with pytest.raises(TypeError, match='networkx graph'):
         load_dataset(42)
+
+
+def test_malicious_data_file_is_refused(tmp_path, payload, one_line):
+    path = payload.pt(tmp_path / 'graph.pt')
+    for load in (load_data_file, load_dataset):
+        with pytest.raises(ValueError) as info:
+            load(path)
+        msg = one_line(info.value)
+        assert f"'{path}'" in msg and "'io.open'" in msg
+        assert 'weights_only=False' in msg and 're-save it safely' in msg
+        assert 'torch.save(Data(' in msg
+    assert not payload.marker.exists()
+
+
+@pytest.mark.parametrize('kind,problem,fix', [
+    ('empty', 'is empty (0 bytes)', 'save your graph again'),
+    ('truncated', 'is truncated or corrupt', 'save your graph again'),
+    ('text', 'is a text file', 'build a torch_geometric.data.Data'),
+])
+def test_damaged_data_file_errors(tmp_path, one_line, kind, problem, fix):
+    path = tmp_path / 'graph.pt'
+    if kind == 'empty':
+        path.write_bytes(b'')
+    elif kind == 'truncated':
+        torch.save(Data(x=torch.randn(4, 3)), path)
+        path.write_bytes(path.read_bytes()[:-50])
+    else:
+        path.write_text('0 1\n1 2\n')
+    with pytest.raises(ValueError) as info:
+        load_dataset(path)
+    msg = one_line(info.value)
+    assert msg.startswith(f"Cannot load graph file '{path}': it {problem}")
+    assert fix in msg

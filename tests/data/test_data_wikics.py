@@ -140,3 +140,20 @@ def test_wikics_absent_from_shared_root(shared_root):
         pytest.skip('WikiCS is available here')
     with pytest.raises(DatasetNotFoundError, match='WikiCS'):
         load_dataset('wiki-cs', root=shared_root)
+
+
+def test_wikics_raw_change_and_corrupt_file(wikics, one_line):
+    from graphcl.data import DataFileError, ReprocessWarning
+    load_dataset('WikiCS', root=wikics.root)
+    path = wikics.root / 'WikiCS' / 'raw' / 'data.json'
+    doc = json.loads(path.read_text())
+    doc['labels'] = [(v + 1) % NUM_CLASSES for v in doc['labels']]
+    path.write_text(json.dumps(doc))
+    with pytest.warns(ReprocessWarning, match='data.json changed'):
+        data = load_dataset('WikiCS', root=wikics.root)
+    assert torch.equal(data.y, (wikics.labels + 1) % NUM_CLASSES)
+    path.write_text(path.read_text()[:100])  # Truncated.
+    with pytest.raises(DataFileError) as info, pytest.warns(ReprocessWarning):
+        load_dataset('WikiCS', root=wikics.root)
+    msg = one_line(info.value)
+    assert msg.startswith(f"Raw file '{path}'") and 'WikiCS' in msg
