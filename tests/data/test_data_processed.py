@@ -228,3 +228,16 @@ def test_find_corrupt_file(tmp_path):
     (tmp_path / 'c.json').write_text('{"cut')
     path, error = find_corrupt_file(tmp_path)
     assert path == tmp_path / 'c.json' and isinstance(error, ValueError)
+
+
+def test_unwritable_processed_folder(pubmed, one_line):
+    from graphcl.data import NotWritableError
+    from graphcl.data.planetoid import SafePlanetoid
+    # A file where the processed folder should be: not writable, even by
+    # root.
+    (pubmed.root / 'PubMed' / 'processed').write_text('')
+    with pytest.raises(NotWritableError) as info:
+        SafePlanetoid(str(pubmed.root), 'PubMed')
+    msg = one_line(info.value)
+    assert str(pubmed.root / 'PubMed' / 'processed') in msg
+    assert 'GRAPHCL_CACHE' in msg
