@@ -7,8 +7,8 @@ of the raw files they were made from (:data:`RECORD_NAME`, JSON), and
 rebuilds them when the raw files no longer match it.
 
 A raw file is identified by its size and the SHA-256 of its content. Hashing
-runs at about 1 GB/s (measured with :mod:`hashlib` on the CI machines, about
-25 ms for all offline benchmark datasets together), so files up to
+runs at about 1 GB/s (measured with :mod:`hashlib` on the CI machines: about
+30 ms for the 25 MB of all offline benchmark datasets together), so files up to
 :data:`HASH_SIZE_LIMIT` bytes are hashed on every load; larger ones (the raw
 files of ``ogbn-products`` or ``ogbn-papers100M``) are identified by size and
 modification time (nanoseconds) instead.
