@@ -105,7 +105,12 @@ def load_dataset(
     Raises:
         ValueError: For an unknown name, a graph-level dataset or an invalid
             graph.
+        DataFileError: A :class:`ValueError` with a one-line message, for a
+            ``.pt`` file that is empty, truncated, text or needs unsafe
+            unpickling, or a corrupt raw dataset file (named).
         DatasetNotFoundError: If the raw files are missing.
+        NotWritableError: If a read-only dataset folder must be processed
+            in a cache that cannot be written.
     """
     obj = name_or_path_or_data
     if isinstance(obj, Data):
