@@ -1,9 +1,12 @@
-r"""One training loop for every self-supervised method: full batch or
-mini-batch, early stopping on the training loss, best-state restore."""
+r"""One training loop for every self-supervised method, graph methods
+(:mod:`graphcl.experiment`) and the adapters' image and sequence methods
+(:func:`graphcl.adapters.pretrain`) alike: full batch or mini-batch,
+gradient clipping, early stopping on the training loss, best-state
+restore, progress."""
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, List, Optional, Union
+from typing import Any, Callable, Iterable, List, Optional, Union
 
 import torch
 from torch import Tensor
@@ -15,12 +18,15 @@ __all__ = ['PretrainResult', 'EarlyStopping', 'pretrain']
 @dataclass
 class PretrainResult:
     r"""What :func:`pretrain` did: epochs run, wall time of the loop (data
-    loading and evaluation excluded), per-epoch losses, the best loss."""
-    epochs: int
-    seconds: float
+    loading and evaluation excluded), per-epoch losses, the best loss, and
+    the mini-batches skipped for being smaller than ``min_batch_size``
+    (all epochs together)."""
+    epochs: int = 0
+    seconds: float = 0.0
     losses: List[float] = field(default_factory=list)
     best_loss: float = float('inf')
     best_epoch: int = 0
+    skipped_batches: int = 0
 
     @property
     def seconds_per_epoch(self) -> float:
@@ -75,9 +81,26 @@ def pretrain(model: Module, objective: Callable[..., Tensor],
              batches: Optional[Callable[[], Iterable]] = None,
              restore_best: bool = True, progress: Union[bool, str] = False,
              on_step: Optional[Callable[[], None]] = None,
-             sync_loss: Optional[Callable[[float], float]] = None
-             ) -> PretrainResult:
+             sync_loss: Optional[Callable[[float], float]] = None,
+             grad_clip: Optional[float] = None,
+             batch_size: Optional[Callable[[Any], int]] = None,
+             min_batch_size: int = 1) -> PretrainResult:
     r"""Minimises :obj:`objective` for at most :obj:`epochs` epochs.
+
+    One step is :math:`\theta \leftarrow \mathrm{opt}(\theta,
+    \nabla_\theta \mathcal{L})`, with the gradient rescaled to norm at
+    most :obj:`grad_clip` when given. Full batch (no :obj:`batches`), the
+    loss is judged, and the best state kept, *before* the update it was
+    computed with, as in DGI's reference code; with mini-batches the epoch
+    loss is the mean of its batches' losses, plain or weighted by
+    :obj:`batch_size`,
+
+    .. math::
+        \mathcal{L}_{\mathrm{epoch}} = \frac{\sum_b n_b \mathcal{L}_b}
+        {\sum_b n_b},
+
+    and the state is judged after the epoch's updates. A NaN or infinite
+    epoch loss raises :class:`FloatingPointError`.
 
     Args:
         model (Module): The model being trained (for train mode and early
@@ -89,20 +112,49 @@ def pretrain(model: Module, objective: Callable[..., Tensor],
         patience (int, optional): Early stopping on the training loss;
             ``0`` disables it. (default: ``20``)
         batches (callable, optional): Returns an iterable of mini-batches
-            for one epoch; the epoch loss is their mean.
+            for one epoch (called once per epoch, so it can reshuffle).
         restore_best (bool, optional): Load the best state at the end.
             (default: ``True``)
         progress (bool or str, optional): Show a tqdm bar (a string is used
             as its description). (default: ``False``)
         on_step (callable, optional): Called after every optimiser step
-            (e.g. gradient clipping is done before; hooks for DDP).
+            (e.g. BGRL's moving-average target; hooks for DDP).
         sync_loss (callable, optional): Maps each epoch's loss to the value
             recorded and used for early stopping; with several processes
             pass :func:`graphcl.distributed.all_reduce_mean` so that all
             ranks see the same loss and stop at the same epoch.
+        grad_clip (float, optional): Clip the gradient norm of the model's
+            parameters to this value before every step
+            (:func:`torch.nn.utils.clip_grad_norm_`); :obj:`None` does not
+            clip. (default: :obj:`None`)
+        batch_size (callable, optional): Number of examples of a
+            mini-batch, ``batch_size(batch) -> int``: the epoch loss is
+            then weighted by batch size and batches smaller than
+            :obj:`min_batch_size` are skipped (counted in
+            :obj:`PretrainResult.skipped_batches`), e.g. the short last
+            batch of a contrastive method whose negatives are the other
+            examples. Without it every batch counts once.
+            (default: :obj:`None`)
+        min_batch_size (int, optional): Smallest batch trained on; needs
+            :obj:`batch_size`. (default: ``1``)
     """
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"'epochs' must be a positive integer, got {epochs}")
+    if grad_clip is not None and not grad_clip > 0:
+        raise ValueError(f"'grad_clip' must be a positive gradient norm (or "
+                         f"None for no clipping), got {grad_clip}")
+    if isinstance(min_batch_size, bool) or not isinstance(
+            min_batch_size, int) or min_batch_size < 1:
+        raise ValueError(f"'min_batch_size' must be a positive integer, got "
+                         f"{min_batch_size}")
+    if min_batch_size > 1 and batch_size is None:
+        raise ValueError("'min_batch_size' needs 'batch_size' (a function "
+                         "giving the size of a batch) to tell which "
+                         "batches to skip")
+    if batches is None and batch_size is not None:
+        raise ValueError("'batch_size' applies to mini-batches; pass "
+                         "'batches' as well, or drop it for full-batch "
+                         "training")
     stopper = EarlyStopping(model, patience)
     result = PretrainResult(epochs=0, seconds=0.0)
     bar = None
@@ -117,7 +169,12 @@ def pretrain(model: Module, objective: Callable[..., Tensor],
         loss.backward()
         return loss.item()
 
+    params = ([p for p in model.parameters() if p.requires_grad]
+              if grad_clip is not None else [])
+
     def update():
+        if grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(params, grad_clip)
         optimizer.step()
         if on_step is not None:
             on_step()
@@ -130,21 +187,30 @@ def pretrain(model: Module, objective: Callable[..., Tensor],
             # parameters kept, before the update they produced it with.
             loss = forward_backward()
         else:
-            total, count = 0.0, 0
+            total, count, skipped = 0.0, 0, 0
             for batch in batches():
-                total += forward_backward(batch)
+                size = 1 if batch_size is None else int(batch_size(batch))
+                if size < min_batch_size:
+                    skipped += 1
+                    continue
+                total += forward_backward(batch) * size
                 update()
-                count += 1
+                count += size
+            result.skipped_batches += skipped
             if count == 0:
-                raise ValueError("The mini-batch loader yielded no batches")
+                raise ValueError(
+                    "The mini-batch loader yielded no batches" if not skipped
+                    else f"Every batch of epoch {epoch} ({skipped}) was "
+                    f"smaller than min_batch_size={min_batch_size}; use "
+                    f"larger batches or more data")
             loss = total / count
         if sync_loss is not None:
             loss = sync_loss(loss)
         if not math.isfinite(loss):
             raise FloatingPointError(
                 f"The loss became {'NaN' if loss != loss else loss} at epoch "
-                f"{epoch}; lower the "
-                f"learning rate or check the input features")
+                f"{epoch}; lower the learning rate, clip the gradients "
+                f"(grad_clip) or check the input features")
         result.losses.append(loss)
         result.epochs = epoch
         stop = stopper.step(loss, epoch)

@@ -129,3 +129,64 @@ def test_bad_epochs(epochs):
 def test_bad_patience():
     with pytest.raises(ValueError, match='patience'):
         EarlyStopping(Scripted([]), patience=-1)
+
+
+def test_batch_size_weights_the_epoch_loss_and_skips_small_batches():
+    model = Scripted([4.0, 1.0, 2.0, 3.0])
+    seen = []
+
+    def objective(batch):
+        seen.append(batch)
+        return model.objective()
+
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    result = pretrain(model, objective, opt, epochs=2, patience=0,
+                      batches=lambda: [[0] * 3, [0], [0] * 2],
+                      batch_size=len, min_batch_size=2, on_step=model.mark)
+    # The batch of one is never trained on: each epoch sees two batches.
+    assert [len(b) for b in seen] == [3, 2] * 2
+    assert result.losses == [(3 * 4.0 + 2 * 1.0) / 5, (3 * 2.0 + 2 * 3.0) / 5]
+    # Four steps in all (none on the skipped batches).
+    assert result.skipped_batches == 2 and model.w.item() == 4.0
+
+
+def test_every_batch_too_small_raises():
+    model = Scripted([1.0])
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    with pytest.raises(ValueError, match='smaller than min_batch_size=2'):
+        pretrain(model, lambda b: model.objective(), opt, epochs=1,
+                 batches=lambda: [[0]], batch_size=len, min_batch_size=2)
+
+
+def test_gradient_clipping():
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 1, bias=False)
+    before = model.weight.detach().clone()
+    opt = torch.optim.SGD(model.parameters(), lr=1.0)
+    # A huge gradient, clipped to norm 0.5: one SGD step moves 0.5.
+    pretrain(model, lambda: 1e6 * model.weight.sum(), opt, epochs=1,
+             patience=0, grad_clip=0.5, restore_best=False)
+    step = (model.weight.detach() - before).norm().item()
+    assert step == pytest.approx(0.5, rel=1e-5)
+
+
+def test_full_batch_unchanged_by_the_minibatch_options():
+    # Full batch with clipping off: the same states and losses as before
+    # the options existed (the loss is judged before its update).
+    a, ra = run([3.0, 2.0, 1.0, 2.0], epochs=4, patience=0)
+    assert ra.losses == [3.0, 2.0, 1.0, 2.0] and ra.skipped_batches == 0
+    assert ra.best_epoch == 3 and a.w.item() == 2.0
+
+
+@pytest.mark.parametrize('kwargs, match', [
+    (dict(grad_clip=0.0), 'grad_clip'),
+    (dict(grad_clip=-1.0), 'grad_clip'),
+    (dict(min_batch_size=0), 'min_batch_size'),
+    (dict(min_batch_size=2), "needs 'batch_size'"),
+    (dict(batch_size=len), "pass 'batches'"),
+])
+def test_bad_minibatch_options(kwargs, match):
+    model = Scripted([1.0])
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    with pytest.raises(ValueError, match=match):
+        pretrain(model, model.objective, opt, epochs=1, **kwargs)
