@@ -53,8 +53,8 @@ from torch_geometric.data.data import BaseData
 
 __all__ = [
     'Corruption', 'CorruptionResult', 'FeatureShuffle', 'EdgeDrop',
-    'FeatureMask', 'NodeDrop', 'FeatureNoise', 'Identity', 'Compose',
-    'RandomChoice', 'get_corruption', 'CORRUPTIONS'
+    'FeatureMask', 'NodeDrop', 'FeatureNoise', 'Identity', 'ComposeBase',
+    'Compose', 'RandomChoice', 'get_corruption', 'CORRUPTIONS'
 ]
 
 GeneratorLike = Optional[Union[int, torch.Generator]]
@@ -520,7 +520,50 @@ class Identity(Corruption):
         return CorruptionResult(x, edge_index)
 
 
-class Compose(Corruption):
+class ComposeBase:
+    r"""What every ``Compose`` of graphcl shares, mixed into a
+    :class:`torch.nn.Module`: parts applied one after the other,
+    :math:`f = f_K \circ \dots \circ f_1`. It holds the ordered parts in a
+    :class:`~torch.nn.ModuleList` (under the attribute :attr:`parts_name`),
+    checks or converts every part with :meth:`check_part` when built, and
+    gives the repr ``Compose([f_1, ..., f_K])``. Subclasses apply the parts
+    their own way: graph :class:`Compose` composes the corruptions' edge and
+    node selections, :class:`graphcl.adapters.Compose` chains batch
+    augmentations drawing from one random generator.
+    """
+    #: Attribute holding the parts (kept per subclass for its users).
+    parts_name: str = 'parts'
+
+    def check_part(self, part: Any) -> torch.nn.Module:
+        r"""Returns :obj:`part` as a module to hold, or raises a
+        :class:`TypeError` saying what is expected."""
+        if not isinstance(part, torch.nn.Module):
+            raise TypeError(f"{type(self).__name__} expects modules, got "
+                            f"{type(part).__name__}")
+        return part
+
+    def set_parts(self, parts: Sequence[Any]):
+        r"""Checks every part (:meth:`check_part`) and stores them in
+        order."""
+        if isinstance(parts, (torch.nn.Module, str)) or not hasattr(
+                parts, '__iter__'):
+            raise TypeError(f"{type(self).__name__} expects a list of "
+                            f"parts, got {type(parts).__name__}; wrap a "
+                            f"single one in a list")
+        setattr(self, self.parts_name,
+                torch.nn.ModuleList([self.check_part(p) for p in parts]))
+
+    @property
+    def parts(self) -> torch.nn.ModuleList:
+        r"""The parts, in the order they are applied."""
+        return getattr(self, self.parts_name)
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}('
+                f'[{", ".join(repr(p) for p in self.parts)}])')
+
+
+class Compose(ComposeBase, Corruption):
     r"""Applies several corruptions in order, e.g. GRACE's
     ``Compose([EdgeDrop(0.2), FeatureMask(0.3)])``.
 
@@ -531,14 +574,17 @@ class Compose(Corruption):
         corruptions (list of Corruption): The corruptions, applied in order.
             Each draws from its own ``generator``.
     """
+    parts_name = 'corruptions'
+
     def __init__(self, corruptions: Sequence[Corruption]):
         super().__init__(None)
-        corruptions = list(corruptions)
-        for c in corruptions:
-            if not isinstance(c, Corruption):
-                raise TypeError(f"Compose expects Corruption modules, got "
-                                f"{type(c).__name__}")
-        self.corruptions = torch.nn.ModuleList(corruptions)
+        self.set_parts(corruptions)
+
+    def check_part(self, part: Any) -> Corruption:
+        if not isinstance(part, Corruption):
+            raise TypeError(f"Compose expects Corruption modules, got "
+                            f"{type(part).__name__}")
+        return part
 
     def corrupt(self, x, edge_index, num_nodes):
         edge_select = node_select = None
@@ -550,10 +596,6 @@ class Compose(Corruption):
             if res.node_select is not None:
                 num_nodes = res.node_select.numel()
         return CorruptionResult(x, edge_index, edge_select, node_select)
-
-    def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}('
-                f'[{", ".join(repr(c) for c in self.corruptions)}])')
 
 
 class RandomChoice(Corruption):

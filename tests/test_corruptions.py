@@ -390,3 +390,23 @@ def test_cuda():
     out = EdgeDrop(0.5, generator=torch.Generator('cuda').manual_seed(0))(
         data)
     assert out.edge_index.is_cuda
+
+
+def test_compose_base_is_shared_with_the_adapters():
+    from graphcl.adapters.augment import Compose as AugmentCompose
+    from graphcl.adapters.augment import GaussianNoise
+    from graphcl.corruptions import ComposeBase
+    graph_c = Compose([EdgeDrop(0.3), FeatureMask(0.3)])
+    aug_c = AugmentCompose([GaussianNoise(0.1)])
+    for c in (graph_c, aug_c):
+        assert isinstance(c, ComposeBase)
+        assert '__repr__' not in vars(type(c))  # one repr, the base's
+    assert list(graph_c.parts) == list(graph_c.corruptions)
+    assert list(aug_c.parts) == list(aug_c.transforms)
+    assert repr(aug_c) == 'Compose([GaussianNoise(std=0.1, p=1.0)])'
+    # Parts are registered sub-modules (state_dict, .to(), ...).
+    assert len(list(graph_c.children())) == 1
+    with pytest.raises(TypeError, match='list'):
+        Compose(EdgeDrop(0.3))
+    with pytest.raises(TypeError, match='Corruption modules'):
+        Compose([GaussianNoise(0.1)])

@@ -20,6 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..corruptions import ComposeBase
+
 __all__ = [
     'SeedLike', 'make_generator', 'BatchAugmentation', 'RandomAffine',
     'RandomResizedCrop', 'RandomFlip', 'GaussianNoise', 'RandomErasing',
@@ -358,28 +360,30 @@ class PerSample(BatchAugmentation):
         return f'{type(self).__name__}({self.fn!r})'
 
 
-class Compose(BatchAugmentation):
-    r"""Applies augmentations in sequence, sharing one random generator.
+class Compose(ComposeBase, BatchAugmentation):
+    r"""Applies augmentations in sequence, sharing one random generator
+    (graphcl's one :class:`~graphcl.corruptions.ComposeBase`, as the graph
+    :class:`~graphcl.corruptions.Compose`).
 
     Args:
         transforms (list): :class:`BatchAugmentation` objects or per-example
             callables (e.g. torchvision transforms, wrapped in
             :class:`PerSample`).
     """
+    parts_name = 'transforms'
+
     def __init__(self, transforms: Sequence[Callable]):
         super().__init__(1.0)
-        mods = [t if isinstance(t, BatchAugmentation) else PerSample(t)
-                for t in transforms]
-        self.transforms = torch.nn.ModuleList(mods)
+        self.set_parts(transforms)
+
+    def check_part(self, part: Callable) -> BatchAugmentation:
+        return part if isinstance(part, BatchAugmentation) else \
+            PerSample(part)
 
     def transform(self, x: Tensor, gen: Optional[torch.Generator]) -> Tensor:
         for t in self.transforms:
             x = t(x, gen)
         return x
-
-    def __repr__(self) -> str:
-        inner = ', '.join(repr(t) for t in self.transforms)
-        return f'{type(self).__name__}([{inner}])'
 
 
 def default_augmentation(x: Tensor) -> Compose:

@@ -81,3 +81,15 @@ def test_bad_arguments():
         GaussianNoise(p=2.0)
     with pytest.raises(ValueError, match='scale'):
         RandomResizedCrop(scale=(0.0, 1.0))
+
+
+def test_compose_chains_with_one_generator_and_wraps_callables():
+    noise, erase = GaussianNoise(0.1), RandomErasing(p=1.0)
+    aug = Compose([noise, erase])
+    g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    assert torch.equal(aug(IMAGES, g1), erase(noise(IMAGES, g2), g2))
+    assert repr(aug) == ('Compose([GaussianNoise(std=0.1, p=1.0), '
+                         'RandomErasing(scale=(0.02, 0.2), value=0.0, '
+                         'p=1.0)])')
+    with pytest.raises(TypeError, match='list'):
+        Compose(GaussianNoise(0.1))
