@@ -11,6 +11,7 @@ Example::
     pretrain(model, data.x_train, epochs=100)
     features = model.embed(data.x_test)
 """
+from ..nn.heads import ProjectionHead  # SimCLR's head: one class for all
 from .augment import (BatchAugmentation, Compose, GaussianNoise, PerSample,
                       RandomAffine, RandomErasing, RandomFlip,
                       RandomResizedCrop, default_augmentation, make_generator)
@@ -23,7 +24,7 @@ from .encoders import (ConvEncoder, ConvGRUEncoder, SequenceEncoder,
                        SplitEncoder, default_encoder)
 from .experiment import METHODS, build_method, run_experiment
 from .probe import few_label_indices, knn_probe, linear_probe, probe_all
-from .simclr import ProjectionHead, SimCLR
+from .simclr import SimCLR
 from .train import PretrainResult, pretrain
 
 __all__ = [

@@ -7,7 +7,6 @@ baselines, configuration) and ``encoder.pt`` (weights of the first seed's
 encoder).
 """
 import argparse
-import json
 import os
 import sys
 from typing import List, Optional
@@ -107,7 +106,8 @@ def _method_kwargs(args: argparse.Namespace) -> dict:
 
 def _table(metrics: dict) -> str:
     rows = [f"{metrics['method']} on {metrics['dataset']}, seeds "
-            f"{metrics['seeds']} (accuracy %, mean ± std):",
+            f"{metrics['seeds']} (accuracy %, mean ± std, "
+            f"{metrics['config']['std']}):",
             f"{'model':<12} {'linear-all':>13} {'linear-few':>13} "
             f"{'knn':>13}"]
     for model, probes in metrics['probe'].items():
@@ -138,17 +138,13 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
-    metrics, encoders = run_experiment(
+    metrics, _ = run_experiment(
         args.method, data, args.seeds, args.epochs, args.batch_size, args.lr,
-        args.device, not args.no_progress, _method_kwargs(args))
-    metrics['config'] = {k: v for k, v in vars(args).items()
-                         if k != 'func'}
+        args.device, not args.no_progress, _method_kwargs(args),
+        out=args.out, config={k: v for k, v in vars(args).items()
+                              if k != 'func'})
     print(_table(metrics))
     if args.out:
-        with open(os.path.join(args.out, 'metrics.json'), 'w') as f:
-            json.dump(metrics, f, indent=2)
-        torch.save(encoders[0].state_dict(),
-                   os.path.join(args.out, 'encoder.pt'))
         print(f'wrote {args.out}/metrics.json and {args.out}/encoder.pt')
     return 0
 

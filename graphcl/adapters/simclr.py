@@ -3,34 +3,14 @@ from typing import Callable, Optional
 
 import torch
 from torch import Tensor
-from torch.nn import BatchNorm1d, Linear, Module, ReLU, Sequential
+from torch.nn import Module
 
 from ..losses import check_temperature, nt_xent
+from ..nn.heads import ProjectionHead
 from .augment import Compose, SeedLike, make_generator
 from .base import SelfSupervisedMethod
 
-__all__ = ['ProjectionHead', 'SimCLR']
-
-
-class ProjectionHead(Sequential):
-    r"""SimCLR's projection head :math:`g(h) = W_2\,\mathrm{ReLU}(
-    \mathrm{BN}(W_1 h))`.
-
-    Args:
-        in_channels (int): Encoder output size.
-        hidden_channels (int, optional): Hidden size. (default: ``128``)
-        out_channels (int, optional): Projection size. (default: ``64``)
-    """
-    def __init__(self, in_channels: int, hidden_channels: int = 128,
-                 out_channels: int = 64):
-        super().__init__(Linear(in_channels, hidden_channels),
-                         BatchNorm1d(hidden_channels), ReLU(),
-                         Linear(hidden_channels, out_channels))
-
-    def reset_parameters(self):
-        for m in self:
-            if hasattr(m, 'reset_parameters'):
-                m.reset_parameters()
+__all__ = ['SimCLR']
 
 
 def _out_channels(encoder: Module, given: Optional[int]) -> int:
@@ -59,8 +39,10 @@ class SimCLR(SelfSupervisedMethod):
         \frac{e^{\cos(z_i, z_{j(i)})/\tau}}
         {\sum_{k \neq i} e^{\cos(z_i, z_k)/\tau}}
 
-    The encoder :math:`f` is kept after training, the head :math:`g` is
-    discarded.
+    The encoder :math:`f` is kept after training, the head :math:`g`
+    (graphcl's :class:`~graphcl.nn.ProjectionHead` with batch norm and ReLU,
+    :math:`g(h) = W_2\,\mathrm{ReLU}(\mathrm{BN}(W_1 h))`, as in SimCLR)
+    is discarded.
 
     Args:
         encoder (Module): :math:`f`, ``x -> [N, D]``.
@@ -88,7 +70,8 @@ class SimCLR(SelfSupervisedMethod):
         self.encoder = encoder
         self.augment = augment
         self.head = ProjectionHead(_out_channels(encoder, embedding_dim),
-                                   hidden_channels, projection_dim)
+                                   hidden_channels, projection_dim,
+                                   act='relu', batch_norm=True)
         self.temperature = temperature
 
     def loss(self, x: Tensor, generator: SeedLike = None) -> Tensor:

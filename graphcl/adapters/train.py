@@ -1,24 +1,17 @@
-r"""One training loop for every adapter method (SimCLR, DIM, CPC, or any
-:class:`~graphcl.adapters.base.SelfSupervisedMethod`)."""
-import time
-from dataclasses import dataclass, field
-from typing import List, Optional, Union
+r"""Pre-training of an adapter method (SimCLR, DIM, CPC, or any
+:class:`~graphcl.adapters.base.SelfSupervisedMethod`) with graphcl's one
+training loop, :func:`graphcl.train.pretrain`: this module only turns the
+adapters' data into shuffled mini-batches and checks them first."""
+from typing import Optional, Union
 
 import torch
-from tqdm.auto import tqdm
 
+from ..train import PretrainResult
+from ..train import pretrain as train_loop
 from .base import SelfSupervisedMethod
 from .data import DataLike, as_loader, batch_input
 
 __all__ = ['PretrainResult', 'pretrain']
-
-
-@dataclass
-class PretrainResult:
-    r"""Mean loss per epoch and wall-clock seconds of :func:`pretrain`."""
-    losses: List[float] = field(default_factory=list)
-    seconds: float = 0.0
-    skipped_batches: int = 0
 
 
 def _first_batch(loader):
@@ -33,14 +26,23 @@ def pretrain(model: SelfSupervisedMethod, data: DataLike, epochs: int = 100,
              batch_size: int = 256, lr: float = 1e-3,
              weight_decay: float = 0.0, grad_clip: Optional[float] = -1,
              seed: int = 0, device: Union[str, torch.device] = 'cpu',
-             progress: bool = True, desc: Optional[str] = None
+             progress: bool = True, desc: Optional[str] = None,
+             patience: int = 0, restore_best: bool = False
              ) -> PretrainResult:
-    r"""Pre-trains :obj:`model` with Adam.
+    r"""Pre-trains :obj:`model` with Adam on shuffled mini-batches of
+    :obj:`data`, through :func:`graphcl.train.pretrain`.
 
     Input problems (rank, too short sequences, batches of one) are detected
-    on the first batch, before any update. Trailing batches smaller than
-    ``model.min_batch_size`` are skipped (counted in
-    :obj:`PretrainResult.skipped_batches`).
+    on the first batch, before any update. Batches smaller than
+    ``model.min_batch_size`` (a short last batch) are skipped and counted
+    in :obj:`PretrainResult.skipped_batches`; the epoch loss is the mean
+    over examples. Every batch draws its augmentations from one generator
+    seeded with :obj:`seed`, which also seeds the shuffling.
+
+    The losses of these methods are noisy (fresh augmentations and
+    batches every epoch), so by default all epochs run and the final state
+    is kept; :obj:`patience` and :obj:`restore_best` turn on early stopping
+    and the best-state restore of the loop.
 
     Args:
         model (SelfSupervisedMethod): The method to train.
@@ -60,9 +62,14 @@ def pretrain(model: SelfSupervisedMethod, data: DataLike, epochs: int = 100,
             (default: ``'cpu'``)
         progress (bool, optional): Show a tqdm progress bar.
             (default: ``True``)
-        desc (str, optional): Progress bar label. (default: ``None``)
+        desc (str, optional): Progress bar label. (default: ``None``, the
+            method's class name)
+        patience (int, optional): Early stopping on the epoch loss
+            (``0``: off). (default: ``0``)
+        restore_best (bool, optional): Load the state of the best epoch at
+            the end. (default: ``False``)
     """
-    if epochs < 1:
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"'epochs' must be >= 1, got {epochs}")
     if grad_clip == -1:
         grad_clip = model.default_grad_clip
@@ -79,30 +86,13 @@ def pretrain(model: SelfSupervisedMethod, data: DataLike, epochs: int = 100,
     opt = torch.optim.Adam(model.parameters(), lr=lr,
                            weight_decay=weight_decay)
     gen = torch.Generator().manual_seed(seed)
-    result = PretrainResult()
-    start = time.perf_counter()
-    bar = tqdm(range(epochs), desc=desc or type(model).__name__,
-               disable=not progress, leave=False)
-    for _ in bar:
-        total, count = 0.0, 0
-        for batch in loader:
-            x = batch_input(batch).to(device)
-            if x.size(0) < need:
-                result.skipped_batches += 1
-                continue
-            opt.zero_grad()
-            loss = model.loss(x, gen)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(
-                    f"{type(model).__name__} loss became {loss.item()}; "
-                    f"lower the learning rate or enable gradient clipping")
-            loss.backward()
-            if grad_clip is not None:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-            opt.step()
-            total, count = total + loss.item() * x.size(0), count + x.size(0)
-        result.losses.append(total / max(count, 1))
-        bar.set_postfix(loss=f'{result.losses[-1]:.4f}')
-    result.seconds = time.perf_counter() - start
-    model.eval()
-    return result
+
+    def batches():
+        return (batch_input(b).to(device) for b in loader)
+
+    return train_loop(
+        model, lambda x: model.loss(x, gen), opt, epochs, patience=patience,
+        batches=batches, restore_best=restore_best,
+        progress=(desc or type(model).__name__) if progress else False,
+        grad_clip=grad_clip, batch_size=lambda x: x.size(0),
+        min_batch_size=need)

@@ -6,6 +6,7 @@ import torch
 
 from graphcl.adapters import ConvEncoder
 from graphcl.adapters.cli import add_adapters_parser, main, run
+from graphcl.stats import STD_CONVENTION
 
 
 def test_adapters_subcommand_plugs_into_a_parent_parser():
@@ -34,9 +35,12 @@ def test_simclr_run_writes_metrics_and_encoder(tmp_path, capsys):
             assert len(entry['per_seed']) == 1
             assert 0 <= entry['mean'] <= 100 and entry['std'] == 0
     assert metrics['config']['batch_size'] == 256
+    assert metrics['config']['std'] == STD_CONVENTION
+    assert metrics['config']['threads'] == 1  # the command line's options
     state = torch.load(out / 'encoder.pt')
     ConvEncoder().load_state_dict(state)
-    assert 'linear-few' in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert 'linear-few' in out and 'population' in out
 
 
 def test_cpc_on_images_is_refused(capsys):

@@ -6,7 +6,9 @@ import torch
 
 from graphcl.adapters import (ConvEncoder, SimCLR, default_augmentation,
                               load_digits, pretrain)
-from graphcl.adapters.experiment import _frozen, _probe
+from graphcl.adapters.experiment import _frozen
+from graphcl.adapters.probe import embed, few_label_indices, linear_probe
+from graphcl.nn import ProjectionHead
 
 
 def _identity_simclr(temperature=0.5):
@@ -53,9 +55,25 @@ def test_short_run_on_digits_beats_random_init_few_labels():
     random_encoder = _frozen(copy.deepcopy(model.encoder))
     pretrain(model, data.x_train, epochs=12, batch_size=256, lr=2e-3,
              progress=False)
-    trained = _probe(model.embed, data, 0, None)
-    random = _probe(random_encoder, data, 0, None)
-    assert trained['linear_few'] > random['linear_few'] + 3
+    few = few_label_indices(data.y_train.numpy(), data.few_per_class, 0)
+
+    def linear_few(fn):
+        return linear_probe(embed(fn, data.x_train)[few],
+                            data.y_train.numpy()[few],
+                            embed(fn, data.x_test), data.y_test.numpy())
+
+    assert linear_few(model.embed) > linear_few(random_encoder) + 3
+
+
+def test_head_is_the_shared_projection_head():
+    model = SimCLR(ConvEncoder(), lambda x, g: x, hidden_channels=32,
+                   projection_dim=16)
+    head = model.head
+    assert type(head) is ProjectionHead
+    assert isinstance(head.norm, torch.nn.BatchNorm1d)
+    assert isinstance(head.act, torch.nn.ReLU)
+    assert (head.lin1.in_features, head.lin1.out_features,
+            head.lin2.out_features) == (ConvEncoder().out_channels, 32, 16)
 
 
 @pytest.mark.slow

@@ -36,3 +36,17 @@ def test_reset_parameters_changes_weights():
 
 def test_repr():
     assert repr(ProjectionHead(6, 10, 3)) == 'ProjectionHead(6, 3)'
+
+
+def test_simclr_head_options_match_linear_bn_relu_linear():
+    # SimCLR's head (graphcl.adapters) is this class with batch norm and
+    # ReLU: same parameters as the Sequential it replaced, same output.
+    from torch.nn import BatchNorm1d, Linear, ReLU, Sequential
+    torch.manual_seed(0)
+    seq = Sequential(Linear(6, 10), BatchNorm1d(10), ReLU(), Linear(10, 3))
+    torch.manual_seed(0)
+    head = ProjectionHead(6, 10, 3, act='relu', batch_norm=True)
+    for a, b in zip(seq.parameters(), head.parameters()):
+        assert torch.equal(a, b)
+    h = torch.randn(8, 6)
+    assert torch.equal(seq(h), head(h))
