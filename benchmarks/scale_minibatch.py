@@ -16,6 +16,21 @@ is its peak minus the RSS held when it started (the graph itself).
     python benchmarks/scale_minibatch.py --run --nodes 100000 --mode minibatch
 
 Results: ``benchmarks/results/scale_minibatch.md``.
+
+``--sparse-study DATASET`` instead times wide sparse features on a real
+graph (Coauthor-Physics: 8,415 bag-of-words columns), one thread, in one
+process with the variants alternated: the full-batch DGI epoch (the
+default ``dgi`` recipe, ``model.objective``), and the mini-batch DGI epoch
+(2-layer GraphSAGE, batch 1024, fan-outs 10,10) before sparse features
+(the dense rows and ``encode_seeds`` of ``--before REV``; a fixed number of
+batches, extrapolated to the epoch) and after (CSR rows; ``data.x`` given
+dense and converted by the loader every epoch, as the engine does, and
+given as CSR once). Results: ``benchmarks/results/minibatch_sparse.md``.
+
+.. code-block:: bash
+
+    GRAPHCL_DATA=... python benchmarks/scale_minibatch.py \
+        --sparse-study Coauthor-Physics
 """
 import argparse
 import json
@@ -239,6 +254,230 @@ def _previous_records(path: Path) -> dict:
     return records
 
 
+# --- wide sparse features on a real graph (--sparse-study) -------------
+
+def _old_encode_seeds(rev: str):
+    # encode_seeds as it was at git revision rev (the "before" path).
+    import importlib.util
+    import tempfile
+    src = subprocess.run(
+        ['git', '-C', str(HERE.parent), 'show',
+         f'{rev}:graphcl/models/minibatch.py'], capture_output=True,
+        text=True, check=True).stdout
+    path = Path(tempfile.mkdtemp()) / 'minibatch_before.py'
+    path.write_text(src)
+    spec = importlib.util.spec_from_file_location(
+        'graphcl.models._minibatch_before', path)
+    module = importlib.util.module_from_spec(spec)
+    module.__package__ = 'graphcl.models'
+    spec.loader.exec_module(module)
+    return module.encode_seeds
+
+
+def sparse_study(args) -> dict:
+    import statistics
+    from contextlib import contextmanager
+
+    import torch
+
+    import graphcl.models.minibatch as minibatch
+    from graphcl.data import load_dataset
+    from graphcl.models import build_method, method_settings
+    from graphcl.models.minibatch import MiniBatchTrainer
+    from graphcl.perf import make_adam
+    from graphcl.sampling import (make_neighbor_sampler, neighbor_loader,
+                                  to_sparse_rows)
+
+    torch.set_num_threads(args.threads)
+    fanout = [int(k) for k in args.fanout.split(',')]
+    data = load_dataset(args.sparse_study, root=args.root)
+    x = data.x.float()  # run_experiment's row normalisation
+    data.x = x / x.sum(-1, keepdim=True).clamp_min(1e-12)
+    t0 = time.perf_counter()
+    x_csr = to_sparse_rows(data.x)
+    convert_s = time.perf_counter() - t0
+    data_csr = data.clone()
+    data_csr.x = x_csr
+    density = x_csr.values().numel() / data.x.numel()
+    old_encode_seeds = _old_encode_seeds(args.before)
+
+    @contextmanager
+    def before():  # DGI's minibatch_objective imports it at call time
+        new = minibatch.encode_seeds
+        minibatch.encode_seeds = old_encode_seeds
+        try:
+            yield
+        finally:
+            minibatch.encode_seeds = new
+
+    def minibatch_model():
+        settings = method_settings('dgi', args.sparse_study, True,
+                                   layers=len(fanout))
+        train = {k: settings.pop(k) for k in ('epochs', 'patience', 'lr',
+                                              'weight_decay')}
+        torch.manual_seed(0)
+        mb = MiniBatchTrainer(build_method('dgi', data.num_features,
+                                           seed=0, **settings))
+        return mb, make_adam(mb.parameters(), lr=train['lr'],
+                             weight_decay=train['weight_decay']), settings
+
+    sampler = make_neighbor_sampler(data, fanout)
+    nodes = torch.arange(data.num_nodes)
+    batches = -(-data.num_nodes // args.batch_size)
+
+    def step(model, opt, batch):
+        opt.zero_grad()
+        loss = model(batch)
+        loss.backward()
+        opt.step()
+        return float(loss)
+
+    def minibatch_epoch(graph, **loader_kw):
+        model, opt, _ = minibatch_model()
+        t0 = time.perf_counter()
+        loader = neighbor_loader(graph, batch_size=args.batch_size,
+                                 input_nodes=nodes, sampler=sampler,
+                                 shuffle=True, **loader_kw)
+        first = time.perf_counter() - t0
+        losses = [step(model, opt, batch) for batch in loader]
+        return dict(seconds=time.perf_counter() - t0, loader_s=first,
+                    batches=len(losses), loss=statistics.mean(losses),
+                    x_layout=str(next(iter(loader)).x.layout))
+
+    def dense_batches(count):
+        model, opt, _ = minibatch_model()
+        loader = iter(neighbor_loader(data, batch_size=args.batch_size,
+                                      input_nodes=nodes, sampler=sampler,
+                                      shuffle=True, sparse_features=False))
+        times, sizes = [], []
+        with before():
+            for _ in range(count):
+                t0 = time.perf_counter()
+                batch = next(loader)
+                step(model, opt, batch)
+                times.append(time.perf_counter() - t0)
+                sizes.append(batch.num_nodes)
+        return dict(seconds_per_batch=times, sampled_nodes=sizes)
+
+    def fullbatch_epochs(count):
+        torch.manual_seed(0)
+        model = build_method('dgi', data.num_features, seed=0)
+        settings = method_settings('dgi', args.sparse_study)
+        opt = make_adam(model.parameters(), lr=settings['lr'],
+                        weight_decay=settings['weight_decay'])
+        step_full = lambda: step(model.objective, opt, data)  # noqa: E731
+        step_full()  # warm-up: the fast path's caches
+        times = []
+        for _ in range(count):
+            t0 = time.perf_counter()
+            step_full()
+            times.append(time.perf_counter() - t0)
+        return times
+
+    # The same batch through both paths: the same loss.
+    model, _, settings = minibatch_model()
+    twin = minibatch_model()[0]
+    torch.manual_seed(1)
+    batch = next(iter(neighbor_loader(data_csr, batch_size=args.batch_size,
+                                      sampler=sampler)))
+    dense = batch.clone()
+    dense.x = batch.x.to_dense()
+    with torch.no_grad():
+        loss_after = float(model(batch))
+        with before():
+            loss_before = float(twin(dense))
+    del model, twin, batch, dense
+
+    rounds = []
+    for r in range(args.rounds):
+        print(f'[round {r}] full batch', file=sys.stderr, flush=True)
+        rec = dict(fullbatch=fullbatch_epochs(args.full_epochs))
+        print(f'[round {r}] mini-batch, sparse, x as CSR', file=sys.stderr,
+              flush=True)
+        rec['sparse_csr_x'] = minibatch_epoch(data_csr)
+        print(f'[round {r}] mini-batch, before: {args.dense_batches} '
+              f'batches', file=sys.stderr, flush=True)
+        rec['before'] = dense_batches(args.dense_batches)
+        print(f'[round {r}] mini-batch, sparse, x dense (converted per '
+              f'epoch)', file=sys.stderr, flush=True)
+        rec['sparse_dense_x'] = minibatch_epoch(data)
+        rounds.append(rec)
+        print(f'[round {r}] {json.dumps(rec)}', file=sys.stderr, flush=True)
+    return dict(dataset=args.sparse_study, nodes=data.num_nodes,
+                edges=data.num_edges, features=data.num_features,
+                density=density, convert_seconds=convert_s,
+                threads=args.threads, batch_size=args.batch_size,
+                fanout=fanout, batches_per_epoch=batches,
+                minibatch_settings=settings, before=args.before,
+                loss_same_batch=dict(before=loss_before, after=loss_after),
+                machine=_machine(), rounds=rounds)
+
+
+def _machine() -> str:
+    sys.path.insert(0, str(HERE))
+    from _common import code_version, machine
+    return f'{machine()}; {code_version()}'
+
+
+def write_sparse_markdown(rec: dict, path: Path):
+    import statistics
+    med = statistics.median
+    rounds = rec['rounds']
+    full = med([t for r in rounds for t in r['fullbatch']])
+    per_batch = med([t for r in rounds
+                     for t in r['before']['seconds_per_batch']])
+    before = per_batch * rec['batches_per_epoch']
+    after_csr = med([r['sparse_csr_x']['seconds'] for r in rounds])
+    after_dense = med([r['sparse_dense_x']['seconds'] for r in rounds])
+    n = rec['batches_per_epoch']
+    lines = [
+        f'# Mini-batch DGI with wide sparse features: {rec["dataset"]}',
+        '',
+        f'Measured by `python benchmarks/scale_minibatch.py --sparse-study '
+        f'{rec["dataset"]}` on {rec["machine"]}. One process, '
+        f'{rec["threads"]} thread(s), the variants alternated over '
+        f'{len(rounds)} rounds; medians.',
+        '',
+        f'Graph: {rec["nodes"]:,} nodes, {rec["edges"]:,} edges, '
+        f'{rec["features"]:,} features ({100 * rec["density"]:.2f} % '
+        f'non-zero after row normalisation). Mini-batch: the engine\'s '
+        f'defaults for `--batch-size {rec["batch_size"]} --fanout '
+        f'{",".join(map(str, rec["fanout"]))}` (DGI, '
+        f'{rec["minibatch_settings"]["layers"]}-layer '
+        f'{rec["minibatch_settings"]["encoder"]}, hidden '
+        f'{rec["minibatch_settings"]["hidden"]}, shuffle corruption, fused '
+        f'Adam), {n} batches per epoch. Full batch: the default `dgi` '
+        f'recipe (1-layer GCN, hidden 512) through `model.objective`.',
+        '',
+        '| path | s/epoch | s/batch | vs before | vs full batch |',
+        '|---|---|---|---|---|',
+        f'| full batch (`model.objective`) | {full:.2f} | – | – | 1 |',
+        f'| mini-batch before: dense rows (`{rec["before"]}`), '
+        f'{len(rounds) * len(rounds[0]["before"]["seconds_per_batch"])} '
+        f'batches timed, x {n} | {before:,.0f} (extrapolated) | '
+        f'{per_batch:.1f} | 1 | {before / full:,.0f}x |',
+        f'| mini-batch after: CSR rows, `data.x` dense (converted by the '
+        f'loader every epoch, as `graphcl train` does today) | '
+        f'{after_dense:.1f} | {after_dense / n:.2f} | '
+        f'{before / after_dense:.0f}x faster | {after_dense / full:.0f}x |',
+        f'| mini-batch after: CSR rows, `data.x` given as CSR once | '
+        f'{after_csr:.1f} | {after_csr / n:.2f} | '
+        f'{before / after_csr:.0f}x faster | {after_csr / full:.0f}x |',
+        '',
+        f'Converting the dense features to CSR once: '
+        f'{rec["convert_seconds"]:.1f} s. Loss of one batch through both '
+        f'paths (same parameters, same corruption draw): before '
+        f'{rec["loss_same_batch"]["before"]:.6f}, after '
+        f'{rec["loss_same_batch"]["after"]:.6f}.',
+        '',
+        'Raw records (JSON):', '', '```json', json.dumps(rec, indent=1),
+        '```', '']
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('\n'.join(lines))
+    print('\n'.join(lines[:20]))
+    print(f'wrote {path}', file=sys.stderr)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--run', action='store_true',
@@ -247,19 +486,40 @@ def main():
     p.add_argument('--mode', choices=['minibatch', 'fullbatch'],
                    default='minibatch')
     p.add_argument('--batch-size', type=int, default=1024)
-    p.add_argument('--fanout', default='5,5')
+    p.add_argument('--fanout', default=None,
+                   help='default: 5,5 (10,10 with --sparse-study)')
     p.add_argument('--hidden', type=int, default=64)
     p.add_argument('--features', type=int, default=128)
     p.add_argument('--degree', type=float, default=10.0)
     p.add_argument('--epochs', type=int, default=1)
     p.add_argument('--inference-batch-size', type=int, default=4096)
-    p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--threads', type=int, default=None,
+                   help='default: 2 (1 with --sparse-study)')
     p.add_argument('--max-batches', type=int, default=0,
                    help='smoke test: train on this many batches only')
     p.add_argument('--only', nargs='*', default=None,
                    help=f'configurations to run ({", ".join(CONFIGS)})')
-    p.add_argument('--results', default=str(RESULTS))
+    p.add_argument('--results', default=None)
+    p.add_argument('--sparse-study', metavar='DATASET', default=None,
+                   help='time mini-batch DGI with sparse features on '
+                   'DATASET (see the module docstring)')
+    p.add_argument('--root', default=None, help='data root (GRAPHCL_DATA)')
+    p.add_argument('--rounds', type=int, default=2)
+    p.add_argument('--full-epochs', type=int, default=5)
+    p.add_argument('--dense-batches', type=int, default=2,
+                   help='batches timed per round on the before path')
+    p.add_argument('--before', default='73841e4',
+                   help='git revision of the before path')
     args = p.parse_args()
+    if args.sparse_study:
+        args.fanout = args.fanout or '10,10'
+        args.threads = args.threads or 1
+        write_sparse_markdown(sparse_study(args), Path(
+            args.results or HERE / 'results' / 'minibatch_sparse.md'))
+        return
+    args.results = args.results or str(RESULTS)
+    args.fanout = args.fanout or '5,5'
+    args.threads = args.threads or 2
     if args.run:
         print(json.dumps(run_one(args)))
         return
