@@ -1,5 +1,6 @@
-r"""The interface every adapter method implements, so that one training loop
-(:func:`graphcl.adapters.pretrain`) and one evaluation serve them all."""
+r"""The interface every adapter method implements, so that graphcl's one
+training loop (:func:`graphcl.train.pretrain`, through
+:func:`graphcl.adapters.pretrain`) and one evaluation serve them all."""
 from typing import Optional, Sequence
 
 import torch
@@ -17,7 +18,7 @@ class SelfSupervisedMethod(torch.nn.Module):
     implement :meth:`loss`.
     """
     #: Smallest batch the objective is defined for (negatives come from the
-    #: other examples of the batch).
+    #: other examples of the batch); smaller batches are skipped in training.
     min_batch_size: int = 2
     #: Gradient-norm clipping used by :func:`pretrain` unless overridden.
     default_grad_clip: Optional[float] = None
