@@ -85,7 +85,19 @@ def _add_train_options(p: argparse.ArgumentParser, spec):
                    "graphcl train keeps freed activation buffers in the "
                    "heap: graphcl.perf.tune_cpu_allocator)")
     p.add_argument('--out', default=None,
-                   help='write metrics.json, embeddings.pt, encoder.pt here')
+                   help='run folder: metrics.json, embeddings.pt, '
+                   'encoder.pt, run.json (status and config), seeds/ and '
+                   'checkpoint.pt')
+    p.add_argument('--resume', action='store_true',
+                   help='continue the run in --out (same options): '
+                   'finished seeds are kept, the seed in progress continues '
+                   'from its checkpoint')
+    p.add_argument('--overwrite', action='store_true',
+                   help='replace the run that --out holds')
+    p.add_argument('--checkpoint-every', type=int, default=None,
+                   metavar='EPOCHS',
+                   help='write the checkpoint every EPOCHS epochs (default: '
+                   'every 30 s, and at the end of each seed)')
     p.add_argument('--quiet', action='store_true', help='no progress bar')
     # Shown for every method, so that a method without a mini-batch
     # objective answers --batch-size with a clear error, not 'unrecognized'.
@@ -142,6 +154,7 @@ def _run_train(args) -> int:
     from .distributed import cleanup_distributed
     from .experiment import run_experiment
     from .perf import set_threads, tune_cpu_allocator
+    from .signals import RunInterrupted
     set_threads(args.threads)
     if args.device == 'cpu' and not args.no_malloc_tuning:
         tune_cpu_allocator()
@@ -157,8 +170,14 @@ def _run_train(args) -> int:
             weight_decay=args.weight_decay, device=args.device,
             root=args.root, out=args.out,
             normalize_features=not args.no_normalize,
-            progress=not args.quiet,
+            progress=not args.quiet, resume=args.resume,
+            overwrite=args.overwrite, checkpoint_every=args.checkpoint_every,
             probe_selection=args.probe_selection, **minibatch, **options)
+    except RunInterrupted as e:
+        how = ("resume with the same command and --resume" if e.saved
+               else "nothing was saved (no --out)")
+        print(f"graphcl: {e}; {how}", file=sys.stderr)
+        return e.exit_code
     finally:
         cleanup_distributed()
     if metrics is None:  # not rank 0 of a distributed run
@@ -205,9 +224,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError) as e:
+    except (ValueError, OSError) as e:
         print(f'graphcl: error: {e}', file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # a second Ctrl-C: stopped at once
+        print('graphcl: stopped by a second interrupt; the last periodic '
+              'checkpoint (if any) is kept: resume with --resume',
+              file=sys.stderr)
+        return 130
 
 
 if __name__ == '__main__':

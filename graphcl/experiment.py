@@ -1,20 +1,20 @@
 r"""Pretrain a method over several seeds, probe it, and report metrics: the
 engine behind ``graphcl train`` and the benchmark scripts."""
-import json
 import os
 import statistics
 import sys
 import time
-from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 import torch
 
+from .atomic import atomic_save
 from .models import build_method, get_method, method_settings
 from .models.registry import TRAIN_DEFAULTS
 from .perf import make_adam
+from .signals import RunInterrupted, StopRequests
 from .stats import STD_CONVENTION, mean_std
-from .train import pretrain
+from .train import PretrainResult, pretrain
 from .validation import check_int
 
 __all__ = ['run_experiment', 'peak_rss_mb', 'METRIC_KEYS',
@@ -28,6 +28,11 @@ METRIC_KEYS = ('method', 'dataset', 'seeds', 'epochs', 'seconds_per_epoch',
                'pretrain_seconds', 'probe_seconds', 'val_acc', 'val_acc_mean',
                'test_acc', 'test_acc_mean', 'test_acc_std',
                'probe_weight_decay', 'probe_grid', 'peak_rss_mb', 'config')
+
+#: Without ``checkpoint_every``, a run folder's checkpoint is written when
+#: this many seconds have passed since the last one (and at each seed's
+#: end): frequent enough to lose little, rare enough to cost nothing.
+CHECKPOINT_SECONDS = 30.0
 
 #: How :func:`run_experiment` chooses the probe's weight decay.
 PROBE_SELECTIONS = ('per-seed', 'pooled')
@@ -86,25 +91,24 @@ def _minibatch_fanout(settings: Dict[str, Any], given: Dict[str, Any],
     return fanout
 
 
-def _pretrain_minibatch(model, data, optimizer, *, fanout, batch_size,
-                        num_workers, inference_batch_size, env, seed,
-                        epochs, patience, desc):
+def _pretrain_minibatch(trainer, data, optimizer, *, fanout, batch_size,
+                        num_workers, env, seed, epochs, patience, desc,
+                        resume=None, on_epoch_end=None):
     # Neighbour-sampled training of any method with a minibatch_objective
-    # (optionally DDP); returns the training result and a function
-    # computing the full-graph embeddings.
+    # (optionally DDP). The sampler's CSC adjacency is kept on the trainer
+    # (trainer.csc) for the layer-wise inference that follows.
     from .distributed import all_reduce_mean, split_nodes
-    from .models.minibatch import MiniBatchTrainer
     from .sampling import make_neighbor_sampler, neighbor_loader
-    mb = MiniBatchTrainer(model, inference_batch_size=inference_batch_size)
     sampler = make_neighbor_sampler(data, fanout)
-    train_model = mb
+    trainer.csc = getattr(sampler, 'csc', None)
+    train_model = trainer
     if env.distributed:
         from torch.nn.parallel import DistributedDataParallel
         train_model = DistributedDataParallel(
-            mb, device_ids=[env.device.index] if env.device.type == 'cuda'
-            else None)
+            trainer, device_ids=[env.device.index]
+            if env.device.type == 'cuda' else None)
     all_nodes = torch.arange(data.num_nodes)
-    epoch = 0
+    epoch = 0 if resume is None else int(resume['epoch'])
 
     def batches():
         nonlocal epoch
@@ -119,12 +123,11 @@ def _pretrain_minibatch(model, data, optimizer, *, fanout, batch_size,
                                num_workers=num_workers)
 
     dev = env.device
-    result = pretrain(mb, lambda batch: train_model(batch.to(dev)),
-                      optimizer, epochs=epochs, patience=patience,
-                      batches=batches, progress=desc, on_step=mb.on_step,
-                      sync_loss=all_reduce_mean if env.distributed else None)
-    csc = getattr(sampler, 'csc', None)
-    return result, lambda: mb.embed(data, csc=csc)
+    return pretrain(trainer, lambda batch: train_model(batch.to(dev)),
+                    optimizer, epochs=epochs, patience=patience,
+                    batches=batches, progress=desc, on_step=trainer.on_step,
+                    sync_loss=all_reduce_mean if env.distributed else None,
+                    resume=resume, on_epoch_end=on_epoch_end)
 
 
 def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
@@ -141,6 +144,8 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
                    nproc: Optional[int] = None,
                    inference_batch_size: int = 4096,
                    probe_selection: str = 'per-seed',
+                   resume: bool = False, overwrite: bool = False,
+                   checkpoint_every: Optional[int] = None,
                    **method_options: Any) -> Optional[Dict[str, Any]]:
     r"""Pretrains :obj:`method` on :obj:`dataset` once per seed, evaluates
     each run with :func:`graphcl.eval.linear_probe` and returns the metrics
@@ -163,8 +168,11 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
             defaults (:func:`graphcl.models.method_settings`).
         device (str): ``'cpu'`` or ``'cuda'``.
         root (str, optional): Data root (see :func:`graphcl.data.resolve_root`).
-        out (str, optional): Folder for ``metrics.json``, ``embeddings.pt``
-            (first seed) and ``encoder.pt`` (first seed).
+        out (str, optional): The run folder (:mod:`graphcl.rundir`):
+            ``metrics.json``, ``embeddings.pt`` and ``encoder.pt`` (first
+            seed), ``run.json`` (status and config), ``seeds/`` (each
+            seed's results as soon as it ends) and ``checkpoint.pt``. A
+            folder holding another run is refused before any work.
         normalize_features (bool): Row-normalise features first, as DGI
             does. (default: ``True``)
         batch_size (int, optional): Train on mini-batches of this many seed
@@ -187,6 +195,17 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
             against ``torchrun``'s environment.
         inference_batch_size (int): Nodes per chunk of the layer-wise
             inference. (default: ``4096``)
+        resume (bool): Continue the run in :obj:`out` (same config):
+            finished seeds are read back, the seed in progress continues
+            from its checkpoint, and the result equals an uninterrupted
+            run's on the same machine and thread count.
+            (default: :obj:`False`)
+        overwrite (bool): Replace the run :obj:`out` holds.
+            (default: :obj:`False`)
+        checkpoint_every (int, optional): Write the checkpoint every this
+            many epochs (default: every :data:`CHECKPOINT_SECONDS`
+            seconds), and always at the end of a seed. SIGINT/SIGTERM
+            save one and raise :class:`graphcl.signals.RunInterrupted`.
         probe_selection (str): How the probe's weight decay is chosen on
             the validation split: ``'per-seed'``, each seed's own best; or
             ``'pooled'``, one weight decay for all seeds, the one with the
@@ -200,9 +219,6 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
     are the caller's: ``graphcl train`` applies them, this function does
     not.
     """
-    from .data import check_node_data, load_dataset
-    from .eval import linear_probe, select_pooled
-
     if probe_selection not in PROBE_SELECTIONS:
         raise ValueError(f"Unknown probe selection '{probe_selection}'; "
                          f"choose one of {list(PROBE_SELECTIONS)}")
@@ -253,8 +269,12 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
     build_method(spec.name, 1, **options)
     verbose = verbose and env.is_main
     progress = progress and env.is_main
-    if out is not None and env.is_main:
-        Path(out).mkdir(parents=True, exist_ok=True)
+    if checkpoint_every is not None:
+        check_int(checkpoint_every, '--checkpoint-every',
+                  what='epochs between checkpoints')
+    if (resume or overwrite) and out is None:
+        raise ValueError("--resume and --overwrite apply to a run folder; "
+                         "add --out DIR")
 
     config = dict(method=spec.name, dataset=str(dataset), seeds=seed_list,
                   **train_settings, device=str(dev), root=root,
@@ -269,15 +289,79 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
                       inference_batch_size=inference_batch_size,
                       world_size=env.world_size)
 
+    rundir = None
+    if out is not None and env.is_main:
+        if resume and env.distributed:
+            raise ValueError("--resume is not supported for distributed "
+                             "runs; rerun into a new --out")
+        from . import __version__
+        from .rundir import RunDir
+        rundir = RunDir(out, config, resume=resume, overwrite=overwrite,
+                        version=__version__).open()
+    try:
+        with StopRequests() as stop:
+            runs = _run_seeds(
+                spec, dataset, seed_list, options, train_settings,
+                root=root, dev=dev, env=env, minibatch=minibatch,
+                normalize_features=normalize_features, progress=progress,
+                verbose=verbose, pooled=(probe_selection == 'pooled'
+                                         and len(seed_list) > 1),
+                rundir=rundir, stop=stop,
+                checkpoint_every=checkpoint_every,
+                mb=dict(fanout=fanout, batch_size=batch_size,
+                        num_workers=num_workers,
+                        inference_batch_size=inference_batch_size))
+            if not env.is_main:
+                return None
+            metrics = _summarise(spec.name, seed_list, runs,
+                                 probe_selection, config, verbose)
+            if rundir is not None:
+                from .runner import write_metrics
+                write_metrics(metrics, out)
+                rundir.finish('complete')
+    except BaseException as e:
+        if rundir is not None:
+            rundir.finish('interrupted' if isinstance(
+                e, (RunInterrupted, KeyboardInterrupt)) else 'failed',
+                f'{type(e).__name__}: {e}')
+        raise
+    finally:
+        if rundir is not None:
+            rundir.close()
+    return metrics
+
+
+def _probe_from_json(d: Dict[str, Any]):
+    from .eval import ProbeResult
+    return ProbeResult(val_acc=d['val_acc'], test_acc=d['test_acc'],
+                       weight_decay=d['weight_decay'],
+                       grid=tuple(tuple(g) for g in d['grid']))
+
+
+def _run_seeds(spec, dataset, seed_list, options, train_settings, *, root,
+               dev, env, minibatch, normalize_features, progress, verbose,
+               pooled, rundir, stop, checkpoint_every, mb
+               ) -> List[Dict[str, Any]]:
+    # Pretrains and probes every seed; finished seeds of a resumed run are
+    # read back, the seed in progress continues from its checkpoint.
+    from .data import check_node_data, load_dataset
+    from .eval import linear_probe
+    epochs, patience = train_settings['epochs'], train_settings['patience']
     runs: List[Dict[str, Any]] = []
-    # A pooled choice is made after the last seed: report validation first.
-    pooled = probe_selection == 'pooled' and len(seed_list) > 1
-    name = None
+    # Checkpoints need one process (ranks' random states differ).
+    can_save = rundir is not None and not env.distributed
     for i, seed in enumerate(seed_list):
+        saved = rundir.seed_result(seed) if rundir is not None else None
+        if saved is not None:
+            saved['probe'] = _probe_from_json(saved['probe'])
+            runs.append(saved)
+            _say(f"seed {seed}: done in an earlier run (read from "
+                 f"{rundir.path}/seeds)", verbose)
+            continue
         data = load_dataset(dataset, root=root, seed=seed)
         check_node_data(data, require_labels=True, require_splits=True)
         name = getattr(data, 'name', None) or str(dataset)
-        if i == 0:
+        if not runs:
             _say(f"{name}: {data.num_nodes} nodes, {data.num_edges} edges, "
                  f"{data.num_features} features; split: "
                  f"{getattr(data, 'split', 'given masks')}", verbose)
@@ -292,18 +376,62 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
         optimizer = make_adam(model.parameters(), lr=train_settings['lr'],
                               weight_decay=train_settings['weight_decay'])
         desc = f'{spec.name} {name} seed {seed}' if progress else False
+        ckpt = rundir.load_checkpoint(seed) if can_save else None
+        last_save = [time.monotonic()]
+
+        def on_epoch_end(epoch, state, seed=seed):
+            due = (epoch % checkpoint_every == 0 if checkpoint_every else
+                   time.monotonic() - last_save[0] >= CHECKPOINT_SECONDS)
+            if stop.signum is not None or (can_save and due):
+                if can_save:
+                    rundir.save_checkpoint(dict(state(), seed=seed))
+                    last_save[0] = time.monotonic()
+            if stop.signum is not None:
+                raise RunInterrupted(stop.signum,
+                                     f'seed {seed}, epoch {epoch}', can_save)
+
+        loop = dict(epochs=epochs, patience=patience, desc=desc,
+                    resume=None, on_epoch_end=on_epoch_end)
+        finished = ckpt is not None and ckpt.get('finished', False)
+        if ckpt is not None and not finished:
+            loop['resume'] = ckpt
+            _say(f"seed {seed}: resuming after epoch {ckpt['epoch']}",
+                 verbose)
         if minibatch:
-            result, embed = _pretrain_minibatch(
-                model, data, optimizer, fanout=fanout,
-                batch_size=batch_size, num_workers=num_workers,
-                inference_batch_size=inference_batch_size, env=env,
-                seed=seed, epochs=epochs, patience=patience, desc=desc)
-            if not env.is_main:  # rank 0 alone evaluates and writes
-                continue
+            from .models.minibatch import MiniBatchTrainer
+            trainer = MiniBatchTrainer(
+                model, inference_batch_size=mb['inference_batch_size'])
+            train = lambda: _pretrain_minibatch(  # noqa: E731
+                trainer, data, optimizer, env=env, seed=seed, **loop,
+                **{k: v for k, v in mb.items()
+                   if k != 'inference_batch_size'})
         else:
-            result = pretrain(model, lambda: model.objective(data),
-                              optimizer, epochs=epochs, patience=patience,
-                              progress=desc, on_step=model.on_step)
+            train = lambda: pretrain(  # noqa: E731
+                model, lambda: model.objective(data), optimizer,
+                epochs=epochs, patience=patience, progress=desc,
+                on_step=model.on_step, resume=loop['resume'],
+                on_epoch_end=on_epoch_end)
+        if finished:  # killed after training: the trained state is saved
+            model.load_state_dict(ckpt['model'])
+            result = PretrainResult(**ckpt['result'])
+            _say(f"seed {seed}: trained in an earlier run", verbose)
+        else:
+            result = train()
+            if can_save:
+                rundir.save_checkpoint(dict(
+                    seed=seed, finished=True, model=model.state_dict(),
+                    result=dict(epochs=result.epochs,
+                                seconds=result.seconds,
+                                losses=result.losses,
+                                best_loss=result.best_loss,
+                                best_epoch=result.best_epoch,
+                                skipped_batches=result.skipped_batches)))
+        if not env.is_main:  # rank 0 alone evaluates and writes
+            continue
+        if minibatch:
+            csc = getattr(trainer, 'csc', None)
+            embed = lambda: trainer.embed(data, csc=csc)  # noqa: E731
+        else:
             embed = lambda: model.embed(data)  # noqa: E731
 
         t0 = time.perf_counter()
@@ -315,22 +443,38 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
         probe = linear_probe(z, data.y, data.train_mask, data.val_mask,
                              data.test_mask, metric=metric)
         probe_seconds = time.perf_counter() - t0
-        runs.append(dict(seed=seed, epochs=result.epochs,
-                         seconds=result.seconds,
-                         seconds_per_epoch=result.seconds_per_epoch,
-                         probe_seconds=probe_seconds, probe=probe))
+        run = dict(seed=seed, dataset=name, epochs=result.epochs,
+                   seconds=result.seconds,
+                   seconds_per_epoch=result.seconds_per_epoch,
+                   losses=result.losses, probe_seconds=probe_seconds,
+                   probe=probe)
         score = (f"best validation accuracy {100 * probe.val_acc:.2f}%"
                  if pooled else
                  f"test accuracy {100 * probe.test_acc:.2f}%")
         _say(f"seed {seed}: {result.epochs} epochs "
              f"({1000 * result.seconds_per_epoch:.1f} ms/epoch), {score}",
              verbose)
-        if out is not None and i == 0:
-            torch.save(z.cpu(), Path(out) / 'embeddings.pt')
-            torch.save(model.encoder.state_dict(), Path(out) / 'encoder.pt')
+        if rundir is not None:
+            if i == 0:
+                atomic_save(z.cpu(), rundir.path / 'embeddings.pt')
+                atomic_save(model.encoder.state_dict(),
+                            rundir.path / 'encoder.pt')
+            rundir.save_seed(seed, dict(run, probe=dict(
+                val_acc=probe.val_acc, test_acc=probe.test_acc,
+                weight_decay=probe.weight_decay,
+                grid=[list(g) for g in probe.grid])))
+        runs.append(run)
+        if stop.signum is not None:
+            raise RunInterrupted(stop.signum, f'the end of seed {seed}',
+                                 rundir is not None)
+    return runs
 
-    if not env.is_main:
-        return None
+
+def _summarise(method, seed_list, runs, probe_selection, config,
+               verbose) -> Dict[str, Any]:
+    from .eval import select_pooled
+    name = runs[-1]['dataset']
+    pooled = probe_selection == 'pooled' and len(seed_list) > 1
     probes = [r['probe'] for r in runs]
     if probe_selection == 'pooled':
         wd, probes = select_pooled(probes)
@@ -346,7 +490,7 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
     val_accs = [100 * p.val_acc for p in probes]
     mean, std = mean_std(test_accs)
     metrics = dict(
-        method=spec.name, dataset=name, seeds=seed_list,
+        method=method, dataset=name, seeds=seed_list,
         epochs=[r['epochs'] for r in runs],
         seconds_per_epoch=statistics.median(
             r['seconds_per_epoch'] for r in runs),
@@ -358,7 +502,4 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
         probe_grid=[[[g[0], 100 * g[1], 100 * g[2]] for g in p.grid]
                     for p in probes],
         peak_rss_mb=peak_rss_mb(), config=config)
-    if out is not None:
-        with open(Path(out) / 'metrics.json', 'w') as f:
-            json.dump(metrics, f, indent=2)
     return metrics

@@ -3,11 +3,12 @@ r"""Pieces of the experiment runner over seeds, shared by the graph engine
 (:func:`graphcl.adapters.run_experiment`): the seed list, the device, the
 per-seed loop and ``metrics.json``. Statistics across seeds follow
 :mod:`graphcl.stats`."""
-import json
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Sequence, TypeVar, Union
 
 import torch
+
+from .atomic import atomic_write_json
 
 __all__ = ['seed_list', 'resolve_device', 'run_seeds', 'write_metrics']
 
@@ -62,10 +63,8 @@ def run_seeds(seeds: Union[int, Sequence[int]],
 def write_metrics(metrics: Dict[str, Any], out: Union[str, Path],
                   name: str = 'metrics.json') -> Path:
     r"""Writes :obj:`metrics` as indented JSON to ``out/name`` (creating
-    :obj:`out`) and returns the path."""
+    :obj:`out`), atomically (:mod:`graphcl.atomic`), and returns the
+    path."""
     path = Path(out)
     path.mkdir(parents=True, exist_ok=True)
-    path = path / name
-    with open(path, 'w') as f:
-        json.dump(metrics, f, indent=2)
-    return path
+    return atomic_write_json(path / name, metrics)

@@ -6,7 +6,7 @@ restore, progress."""
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, List, Optional, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Union
 
 import torch
 from torch import Tensor
@@ -74,6 +74,20 @@ class EarlyStopping:
         r"""Loads the best parameters back into the model."""
         self.model.load_state_dict(self._state)
 
+    def state_dict(self) -> Dict[str, Any]:
+        r"""The stopping rule's state (best loss and epoch, epochs without
+        improvement, the best parameters), for checkpoints."""
+        return dict(best=self.best, best_epoch=self.best_epoch,
+                    bad_epochs=self.bad_epochs, state=self._state)
+
+    def load_state_dict(self, state: Dict[str, Any]):
+        r"""Restores what :meth:`state_dict` returned."""
+        self.best, self.best_epoch = state['best'], state['best_epoch']
+        self.bad_epochs = state['bad_epochs']
+        with torch.no_grad():
+            for k, v in state['state'].items():
+                self._state[k].copy_(v)
+
 
 def pretrain(model: Module, objective: Callable[..., Tensor],
              optimizer: torch.optim.Optimizer, epochs: int,
@@ -84,7 +98,10 @@ def pretrain(model: Module, objective: Callable[..., Tensor],
              sync_loss: Optional[Callable[[float], float]] = None,
              grad_clip: Optional[float] = None,
              batch_size: Optional[Callable[[Any], int]] = None,
-             min_batch_size: int = 1) -> PretrainResult:
+             min_batch_size: int = 1,
+             resume: Optional[Dict[str, Any]] = None,
+             on_epoch_end: Optional[Callable[[int, Callable[[], Dict[
+                 str, Any]]], None]] = None) -> PretrainResult:
     r"""Minimises :obj:`objective` for at most :obj:`epochs` epochs.
 
     One step is :math:`\theta \leftarrow \mathrm{opt}(\theta,
@@ -137,6 +154,16 @@ def pretrain(model: Module, objective: Callable[..., Tensor],
             (default: :obj:`None`)
         min_batch_size (int, optional): Smallest batch trained on; needs
             :obj:`batch_size`. (default: ``1``)
+        resume (dict, optional): A state taken at the end of an epoch (see
+            :obj:`on_epoch_end`): training continues from the next epoch
+            with the model, optimizer, early-stopping, random states and
+            losses it holds, and ends as the uninterrupted run would (same
+            machine and thread count).
+        on_epoch_end (callable, optional): Called as
+            ``on_epoch_end(epoch, state)`` after every epoch's update, where
+            ``state()`` returns the training state to save for
+            :obj:`resume`; an exception it raises ends training (e.g. on
+            a stop request).
     """
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"'epochs' must be a positive integer, got {epochs}")
@@ -155,12 +182,25 @@ def pretrain(model: Module, objective: Callable[..., Tensor],
         raise ValueError("'batch_size' applies to mini-batches; pass "
                          "'batches' as well, or drop it for full-batch "
                          "training")
+    from .checkpoint import rng_state, set_rng_state
     stopper = EarlyStopping(model, patience)
     result = PretrainResult(epochs=0, seconds=0.0)
+    first, seconds_before = 1, 0.0
+    if resume is not None:
+        model.load_state_dict(resume['model'])
+        optimizer.load_state_dict(resume['optimizer'])
+        stopper.load_state_dict(resume['stopper'])
+        result.losses = [float(v) for v in resume['losses']]
+        result.epochs = first = int(resume['epoch'])
+        result.skipped_batches = int(resume.get('skipped_batches', 0))
+        seconds_before = float(resume.get('seconds', 0.0))
+        set_rng_state(model, resume['rng'])
+        first += 1
     bar = None
     if progress:
         from tqdm.auto import tqdm
-        bar = tqdm(total=epochs, desc=progress if isinstance(progress, str)
+        bar = tqdm(total=epochs, initial=first - 1,
+                   desc=progress if isinstance(progress, str)
                    else 'pretrain', leave=False, dynamic_ncols=True)
 
     def forward_backward(*args) -> float:
@@ -179,9 +219,17 @@ def pretrain(model: Module, objective: Callable[..., Tensor],
         if on_step is not None:
             on_step()
 
+    def state() -> Dict[str, Any]:
+        return dict(epoch=result.epochs, model=model.state_dict(),
+                    optimizer=optimizer.state_dict(),
+                    stopper=stopper.state_dict(), losses=result.losses,
+                    skipped_batches=result.skipped_batches,
+                    seconds=seconds_before + time.perf_counter() - start,
+                    rng=rng_state(model))
+
     model.train()
     start = time.perf_counter()
-    for epoch in range(1, epochs + 1):
+    for epoch in range(first, epochs + 1):
         if batches is None:
             # As in DGI's reference code: the loss is judged, and the best
             # parameters kept, before the update they produced it with.
@@ -221,7 +269,9 @@ def pretrain(model: Module, objective: Callable[..., Tensor],
             break
         if batches is None:
             update()
-    result.seconds = time.perf_counter() - start
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, state)
+    result.seconds = seconds_before + time.perf_counter() - start
     if bar is not None:
         bar.close()
     if restore_best:
