@@ -14,14 +14,18 @@ Two call conventions are used throughout:
   matrices whose rows are paired.
 """
 import math
+from typing import Optional
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .validation import check_int
+
 __all__ = [
     'jsd_loss', 'info_nce_loss', 'triplet_margin_loss',
-    'donsker_varadhan_loss', 'nt_xent', 'JSDLoss', 'InfoNCELoss',
-    'TripletMarginLoss', 'DonskerVaradhanLoss', 'NTXentLoss', 'get_loss',
+    'donsker_varadhan_loss', 'nt_xent', 'gram_logsumexp', 'JSDLoss',
+    'InfoNCELoss', 'TripletMarginLoss', 'DonskerVaradhanLoss', 'NTXentLoss', 'get_loss',
     'LOSSES'
 ]
 
@@ -124,9 +128,164 @@ def donsker_varadhan_loss(pos: Tensor, neg: Tensor) -> Tensor:
     return -pos.mean() + torch.logsumexp(neg, dim=0) - math.log(neg.numel())
 
 
+def _paired_views(z1: Tensor, z2: Tensor, normalize: bool) -> Tensor:
+    # The 2N pooled rows of NT-Xent (L2-normalised when asked), after the
+    # checks shared by its dense and blocked forms.
+    if z1.dim() != 2 or z1.shape != z2.shape:
+        raise ValueError(f"NT-Xent needs two views of equal shape [N, D], "
+                         f"got {tuple(z1.shape)} and {tuple(z2.shape)}")
+    if z1.size(0) < 2:
+        raise ValueError("NT-Xent needs a batch of at least 2 examples (each "
+                         "view's negatives are the other examples); got a "
+                         "batch of 1 — increase the batch size")
+    z = torch.cat([z1, z2], dim=0)
+    return F.normalize(z, dim=1) if normalize else z
+
+
+class _Blocks:
+    # Row blocks [a0, a1) of an M-row matrix and the shifted similarities
+    # of each block with the rows from a0 on, scale * Z_a Z_{a0:}^T - shift
+    # (one fused addmm), written into one workspace reused by every block
+    # (no allocation, and no page faults, per block).
+    def __init__(self, z: Tensor, scale: float, block_size: int,
+                 shift: float = 0.0):
+        self.z, self.scale, self.m = z, scale, z.size(0)
+        self.shift = z.new_tensor(-shift)
+        self.block_size = min(block_size, self.m)
+        self.work = z.new_empty(self.block_size * self.m)
+        self._spare: Optional[Tensor] = None
+
+    def like(self, s: Tensor) -> Tensor:
+        r"""A second workspace shaped like block :obj:`s`."""
+        if self._spare is None:
+            self._spare = torch.empty_like(self.work)
+        return self._spare[:s.numel()].view(s.shape)
+
+    def __iter__(self):
+        z, m = self.z, self.m
+        for a0 in range(0, m, self.block_size):
+            a1 = min(a0 + self.block_size, m)
+            s = self.work[:(a1 - a0) * (m - a0)].view(a1 - a0, m - a0)
+            yield a0, a1, torch.addmm(self.shift, z[a0:a1], z[a0:].t(),
+                                      alpha=self.scale, out=s)
+
+
+class _GramLogSumExp(torch.autograd.Function):
+    # Row-wise log-sum-exp of the Gram matrix S = scale * Z Z^T without its
+    # diagonal, one block of rows at a time. S is symmetric, so block a is
+    # only multiplied with the rows from a onwards: its row sums serve block
+    # a, its column sums the later blocks (half the products of the dense
+    # form). Nothing of size M x M is kept: backward recomputes each block.
+    #
+    # Shift: every entry is bounded by c = |scale| max ||z_i||^2, so
+    # exp(S - c) cannot overflow, and while 2c stays inside the dtype's
+    # exponent range (normalised rows and scale < 43 in float32) the
+    # largest term of each row cannot underflow either: one exponential per
+    # entry, shared by its row and its column. Otherwise each row gets its
+    # own shift (its maximum, found in a first pass) and each entry two
+    # exponentials. Both give the exact log-sum-exp.
+    @staticmethod
+    def forward(ctx, z: Tensor, scale: float, block_size: int) -> Tensor:
+        m = z.size(0)
+        bound = abs(scale) * float(z.detach().pow(2).sum(1).max())
+        shared = 2 * bound < -math.log(torch.finfo(z.dtype).tiny) - 1
+        sums = z.new_zeros(m)
+        if shared:
+            shift = z.new_full((m,), bound)
+        else:
+            shift = z.new_full((m,), float('-inf'))
+            for a0, a1, s in _Blocks(z, scale, block_size):
+                s[:, :a1 - a0].diagonal().fill_(float('-inf'))
+                torch.maximum(shift[a0:a1], s.amax(1), out=shift[a0:a1])
+                if a1 < m:
+                    torch.maximum(shift[a1:], s[:, a1 - a0:].amax(0),
+                                  out=shift[a1:])
+        for a0, a1, s in _Blocks(z, scale, block_size,
+                                 bound if shared else 0.0):
+            if shared:
+                e = s.exp_()
+                e[:, :a1 - a0].diagonal().zero_()
+                sums[a0:a1] += e.sum(1)
+                if a1 < m:
+                    sums[a1:] += e[:, a1 - a0:].sum(0)
+            else:
+                s[:, :a1 - a0].diagonal().fill_(float('-inf'))
+                sums[a0:a1] += (s - shift[a0:a1, None]).exp_().sum(1)
+                if a1 < m:
+                    sums[a1:] += (s[:, a1 - a0:] - shift[None, a1:]
+                                  ).exp_().sum(0)
+        lse = sums.log_().add_(shift)
+        ctx.save_for_backward(z, lse)
+        ctx.scale, ctx.block_size, ctx.shared = scale, block_size, shared
+        ctx.bound = bound
+        return lse
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        # d/dZ sum_i g_i lse_i = scale * (G P + (G P)^T) Z, with P the
+        # row-wise softmax of S (zero diagonal) and G = diag(g); block by
+        # block, with K = G P + (G P)^T restricted to rows a, columns a0.. .
+        z, lse = ctx.saved_tensors
+        m = z.size(0)
+        out = torch.zeros_like(z)
+        if ctx.shared:  # P_ik = exp(S_ik - c) * exp(c - lse_i)
+            w = grad * (ctx.bound - lse).exp()
+        blocks = _Blocks(z, ctx.scale, ctx.block_size,
+                         ctx.bound if ctx.shared else 0.0)
+        for a0, a1, s in blocks:
+            if ctx.shared:
+                e = s.exp_()
+                k = e.mul_(torch.add(w[a0:a1, None], w[None, a0:],
+                                     out=blocks.like(e)))
+            else:
+                s[:, :a1 - a0].diagonal().fill_(float('-inf'))
+                k = (s - lse[a0:a1, None]).exp_().mul_(grad[a0:a1, None])
+                k += (s - lse[None, a0:]).exp_().mul_(grad[None, a0:])
+            k[:, :a1 - a0].diagonal().zero_()
+            out[a0:a1].addmm_(k, z[a0:])
+            if a1 < m:
+                out[a1:].addmm_(k[:, a1 - a0:].t(), z[a0:a1])
+        return out.mul_(ctx.scale), None, None
+
+
+def gram_logsumexp(z: Tensor, scale: float = 1.0,
+                   block_size: int = 1024) -> Tensor:
+    r"""Row-wise log-sum-exp of the scaled Gram matrix of :obj:`z` without
+    its diagonal, computed in blocks of rows:
+
+    .. math::
+        \mathrm{lse}_i = \log \sum_{k \neq i} e^{s \, \mathbf{z}_i^{\top}
+        \mathbf{z}_k}
+
+    Memory is :math:`O(MD + BM)` for :math:`M` rows and blocks of
+    :math:`B`, never :math:`O(M^2)`: the backward pass recomputes each
+    block of similarities instead of storing them. Values and gradients
+    equal the dense ``torch.logsumexp`` of the masked matrix up to
+    floating-point rounding.
+
+    Args:
+        z (Tensor): Rows ``[M, D]``.
+        scale (float, optional): :math:`s`. (default: ``1.0``)
+        block_size (int, optional): Rows :math:`B` per block.
+            (default: ``1024``)
+
+    Returns:
+        Tensor ``[M]``.
+    """
+    check_int(block_size, "'block_size'", what='rows per block')
+    if z.dim() != 2 or z.size(0) < 2:
+        raise ValueError(f"gram_logsumexp needs at least 2 rows [M, D], got "
+                         f"shape {tuple(z.shape)}")
+    if not math.isfinite(scale):
+        raise ValueError(f"'scale' must be finite, got {scale}")
+    return _GramLogSumExp.apply(z, float(scale), block_size)
+
+
 def nt_xent(z1: Tensor, z2: Tensor, temperature: float = 0.5,
-            normalize: bool = True) -> Tensor:
-    r"""NT-Xent (normalised temperature-scaled cross-entropy) of SimCLR.
+            normalize: bool = True,
+            block_size: Optional[int] = None) -> Tensor:
+    r"""NT-Xent (normalised temperature-scaled cross-entropy) of SimCLR, and
+    GRACE's loss (intra- and inter-view negatives, symmetrised).
 
     The :math:`2N` rows of :obj:`z1` and :obj:`z2` are pooled; each row's
     positive is its twin in the other view and the remaining :math:`2N-2`
@@ -136,25 +295,28 @@ def nt_xent(z1: Tensor, z2: Tensor, temperature: float = 0.5,
         \ell_i = -\log \frac{e^{\cos(z_i, z_{j(i)})/\tau}}
         {\sum_{k \neq i} e^{\cos(z_i, z_k)/\tau}}
 
+    and the loss is the mean of :math:`\ell_i` over the :math:`2N` rows.
+
     Args:
         z1 (Tensor): First view, shape ``[N, D]``.
         z2 (Tensor): Second view, shape ``[N, D]``.
         temperature (float, optional): :math:`\tau`. (default: ``0.5``)
         normalize (bool, optional): L2-normalise rows first (cosine
             similarity). (default: ``True``)
+        block_size (int, optional): Compute the denominators in blocks of
+            this many rows (:func:`gram_logsumexp`): memory
+            :math:`O(ND + BN)` instead of :math:`O(N^2)`, same values and
+            gradients. (default: :obj:`None`, one dense matrix)
     """
-    if z1.dim() != 2 or z1.shape != z2.shape:
-        raise ValueError(f"NT-Xent needs two views of equal shape [N, D], "
-                         f"got {tuple(z1.shape)} and {tuple(z2.shape)}")
-    n = z1.size(0)
-    if n < 2:
-        raise ValueError("NT-Xent needs a batch of at least 2 examples (each "
-                         "view's negatives are the other examples); got a "
-                         "batch of 1 — increase the batch size")
     check_temperature(temperature)
-    z = torch.cat([z1, z2], dim=0)
-    if normalize:
-        z = F.normalize(z, dim=1)
+    if block_size is not None:
+        check_int(block_size, "'block_size'", what='rows per block')
+    z = _paired_views(z1, z2, normalize)
+    n = z1.size(0)
+    if block_size is not None:
+        pos = (z[:n] * z[n:]).sum(1) / temperature
+        return gram_logsumexp(z, 1.0 / temperature, block_size).mean() - \
+            pos.mean()
     sim = (z @ z.t()) / temperature
     sim.fill_diagonal_(float('-inf'))
     target = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)])
@@ -221,19 +383,28 @@ class NTXentLoss(torch.nn.Module):
 
     Args:
         temperature (float, optional): :math:`\tau`. (default: ``0.5``)
+        block_size (int, optional): Blocked computation with this many rows
+            per block (see :func:`nt_xent`). (default: :obj:`None`)
     """
-    def __init__(self, temperature: float = 0.5):
+    def __init__(self, temperature: float = 0.5,
+                 block_size: Optional[int] = None):
         super().__init__()
         self.temperature = check_temperature(temperature)
+        if block_size is not None:
+            check_int(block_size, "'block_size'", what='rows per block')
+        self.block_size = block_size
 
     def reset_parameters(self):
         pass
 
     def forward(self, z1: Tensor, z2: Tensor) -> Tensor:
-        return nt_xent(z1, z2, self.temperature)
+        return nt_xent(z1, z2, self.temperature, block_size=self.block_size)
 
     def extra_repr(self) -> str:
-        return f'temperature={self.temperature}'
+        s = f'temperature={self.temperature}'
+        if self.block_size is not None:
+            s += f', block_size={self.block_size}'
+        return s
 
 
 LOSSES = {

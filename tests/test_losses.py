@@ -229,3 +229,89 @@ def test_modules_have_no_parameters_and_repr():
     assert repr(InfoNCELoss(0.5)) == 'InfoNCELoss(temperature=0.5)'
     assert repr(TripletMarginLoss(2.0)) == 'TripletMarginLoss(margin=2.0)'
     assert repr(JSDLoss()) == 'JSDLoss()'
+
+
+# --- blocked NT-Xent (gram_logsumexp) ----------------------------------------
+
+def _masked_dense_lse(z, scale):
+    sim = scale * z @ z.t()
+    sim.fill_diagonal_(float('-inf'))
+    return torch.logsumexp(sim, dim=1)
+
+
+@pytest.mark.parametrize('dtype,tol', [(torch.float64, 1e-10),
+                                       (torch.float32, 2e-5)])
+@pytest.mark.parametrize('tau,normalize', [(0.5, True), (0.05, True),
+                                           (0.01, True), (0.7, False)])
+@pytest.mark.parametrize('n,block_size', [(2, 1), (7, 2), (30, 7), (30, 8),
+                                          (30, 60), (30, 1000)])
+def test_nt_xent_blocked_equals_dense(dtype, tol, tau, normalize, n,
+                                      block_size):
+    # Values and gradients, whatever the block size (dividing 2N or not,
+    # larger than 2N) and on both shift paths (tau = 0.01 and unnormalised
+    # rows take the per-row shift).
+    gen = torch.Generator().manual_seed(n)
+    z1 = torch.randn(n, 5, generator=gen, dtype=dtype, requires_grad=True)
+    z2 = torch.randn(n, 5, generator=gen, dtype=dtype, requires_grad=True)
+    dense = nt_xent(z1, z2, tau, normalize)
+    g_dense = torch.autograd.grad(dense, (z1, z2))
+    blocked = nt_xent(z1, z2, tau, normalize, block_size=block_size)
+    g_blocked = torch.autograd.grad(blocked, (z1, z2))
+    scale = max(1.0, abs(dense.item()))
+    assert abs(blocked.item() - dense.item()) <= tol * scale
+    for a, b in zip(g_blocked, g_dense):
+        assert torch.allclose(a, b, rtol=tol, atol=tol * scale)
+    module = NTXentLoss(tau, block_size=block_size)
+    if normalize:
+        assert module(z1, z2).item() == pytest.approx(blocked.item(),
+                                                      rel=1e-6)
+    assert 'block_size' in repr(module)
+
+
+def test_nt_xent_blocked_hand_computed():
+    z1 = torch.tensor([[1.0, 0.0], [0.5, 1.0], [-1.0, 0.3]],
+                      dtype=torch.float64)
+    z2 = torch.tensor([[0.8, 0.2], [0.0, 1.0], [-0.5, -0.5]],
+                      dtype=torch.float64)
+    for normalize in (True, False):
+        expected = _nt_xent_reference(z1, z2, 0.5, normalize)
+        for block_size in (1, 2, 3, 6):
+            out = nt_xent(z1, z2, 0.5, normalize, block_size=block_size)
+            assert out.item() == pytest.approx(expected, rel=1e-12)
+
+
+def test_gram_logsumexp_values_and_gradcheck():
+    from graphcl.losses import gram_logsumexp
+    gen = torch.Generator().manual_seed(0)
+    z = torch.randn(11, 3, generator=gen, dtype=torch.float64,
+                    requires_grad=True)
+    for scale in (0.3, 2.0, 60.0, -1.0):  # 60: large, per-row shift path
+        assert torch.allclose(gram_logsumexp(z, scale, 4),
+                              _masked_dense_lse(z, scale))
+        # any upstream gradient (not only a mean's)
+        assert torch.autograd.gradcheck(
+            lambda z: gram_logsumexp(z, scale, 4) * torch.arange(
+                11, dtype=torch.float64), (z, ))
+
+
+def test_gram_logsumexp_extreme_values_are_finite():
+    from graphcl.losses import gram_logsumexp
+    z = torch.randn(9, 4) * 1000
+    z.requires_grad_()
+    lse = gram_logsumexp(z, 1.0, 4)
+    lse.sum().backward()
+    assert torch.isfinite(lse).all() and torch.isfinite(z.grad).all()
+    assert torch.allclose(lse, _masked_dense_lse(z.detach(), 1.0), rtol=1e-5)
+    # a negative scale bounds the entries by |scale| max ||z||^2 as well
+    z = torch.randn(9, 4, generator=torch.Generator().manual_seed(1)) * 3
+    lse = gram_logsumexp(z, -8.0, 4)
+    assert torch.isfinite(lse).all()
+    assert torch.allclose(lse, _masked_dense_lse(z, -8.0), rtol=1e-5)
+
+
+@pytest.mark.parametrize('block_size', [0, -3, 2.0, True])
+def test_nt_xent_bad_block_size(block_size):
+    with pytest.raises(ValueError, match="'block_size'"):
+        nt_xent(torch.randn(3, 4), torch.randn(3, 4), block_size=block_size)
+    with pytest.raises(ValueError, match="'block_size'"):
+        NTXentLoss(block_size=block_size)

@@ -1,0 +1,297 @@
+r"""GRACE: Deep Graph Contrastive Representation Learning (`Zhu et al., 2020
+<https://arxiv.org/abs/2006.04131>`_), wired from graphcl's parts.
+
+Two views of the graph, each with its own edge-dropping and feature-masking
+rates (:class:`~graphcl.corruptions.EdgeDrop`,
+:class:`~graphcl.corruptions.FeatureMask`), one shared GCN encoder, a
+projection head :math:`g` and NT-Xent with intra- and inter-view negatives,
+symmetrised over the two views (:func:`graphcl.losses.nt_xent`, computed
+in blocks so memory stays :math:`O(ND + BN)`). Defaults and per-dataset
+presets come from GRACE's ``config.yaml`` (Cora, CiteSeer) and GCA's
+``param/*.json`` (Amazon, Coauthor; the settings BGRL and GCA report GRACE
+with).
+
+Where this differs from the reference code, on purpose:
+
+* ``act='prelu'`` learns one slope per channel and layer (GRACE's code
+  shares one slope between its layers).
+* The linear probe is :func:`graphcl.eval.linear_probe`, not GRACE's.
+"""
+import math
+import numbers
+from typing import Callable, Optional, Union
+
+import torch
+from torch import Tensor
+from torch.nn import Module
+
+from ..corruptions import Compose, EdgeDrop, FeatureMask
+from ..losses import nt_xent
+from ..nn.encoders import GCNEncoder, make_activation
+from ..nn.heads import ProjectionHead
+from .base import GraphMethod, encoder_inputs
+from .minibatch import corrupt_subgraph, encode_seeds, sampled_hops
+from .registry import MethodSpec
+
+__all__ = ['GRACE', 'GRACEEncoder', 'build_grace', 'GRACE_DEFAULTS',
+           'METHOD']
+
+#: GCA's ``rrelu`` is ``F.rrelu(x)``, whose default ``training=False`` makes
+#: it a leaky ReLU with the mean slope of RReLU's range [1/8, 1/3]; ``act=
+#: 'rrelu'`` means that deterministic activation here.
+RRELU_EVAL_SLOPE = (1 / 8 + 1 / 3) / 2
+
+
+class GRACEEncoder(GCNEncoder):
+    r"""GRACE's encoder: :obj:`num_layers` GCN layers, every inner one
+    :math:`2D` wide and the last one :math:`D`, each followed by the
+    activation:
+
+    .. math::
+        \mathbf{H}^{(l+1)} = \sigma\left(\hat{\mathbf{D}}^{-1/2}
+        \hat{\mathbf{A}} \hat{\mathbf{D}}^{-1/2} \mathbf{H}^{(l)}
+        \mathbf{W}^{(l)}\right), \qquad
+        \mathbf{W}^{(l)} \in \mathbb{R}^{\cdot \times 2D}\ (l < L - 1),
+        \quad \mathbf{W}^{(L-1)} \in \mathbb{R}^{2D \times D}
+
+    A :class:`~graphcl.nn.GCNEncoder` (layer by layer, layer-wise
+    inference), whose :attr:`out_channels` is :math:`D`.
+
+    Args:
+        in_channels (int): Input feature width :math:`F`.
+        out_channels (int): Embedding width :math:`D`.
+        num_layers (int, optional): Number of GCN layers. (default: ``2``)
+        act (str or callable, optional): Activation after every layer
+            (``'relu'``, ``'prelu'``, ``'rrelu'`` (see
+            :data:`RRELU_EVAL_SLOPE`), ``'elu'``, ...). (default:
+            ``'relu'``)
+
+    Shapes:
+        - **input:** node features :math:`(N, F)`, edge indices
+          :math:`(2, E)`, optional edge weights :math:`(E)`
+        - **output:** node embeddings :math:`(N, D)`
+    """
+    def __init__(self, in_channels: int, out_channels: int,
+                 num_layers: int = 2,
+                 act: Union[str, Callable, None] = 'relu'):
+        if not isinstance(out_channels, int) or out_channels < 1:
+            raise ValueError(f"'out_channels' must be a positive integer, "
+                             f"got {out_channels!r}")
+        inner = 2 * out_channels if num_layers > 1 else out_channels
+        if isinstance(act, str) and act.lower() == 'rrelu':
+            act = torch.nn.LeakyReLU(RRELU_EVAL_SLOPE)
+        super().__init__(in_channels, inner, num_layers, act=act)
+        if num_layers > 1:  # the last layer narrows 2D -> D
+            self.convs[-1] = self.init_conv(inner, out_channels)
+            self.acts[-1] = make_activation(act, out_channels)
+            self.reset_parameters()
+        self.out_channels = out_channels
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}({self.in_channels}, '
+                f'{self.out_channels}, num_layers={self.num_layers})')
+
+
+def _check_tau(tau) -> float:
+    if isinstance(tau, bool) or not isinstance(tau, numbers.Real) or \
+            not math.isfinite(float(tau)) or not tau > 0:
+        raise ValueError(f"'tau' (the temperature) must be a number > 0, "
+                         f"got {tau!r}")
+    return float(tau)
+
+
+def _check_rate(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or \
+            not math.isfinite(float(value)) or not 0 <= float(value) <= 1:
+        raise ValueError(f"'{name}' must be a probability in [0, 1], got "
+                         f"{value!r}")
+    return float(value)
+
+
+class GRACE(GraphMethod):
+    r"""GRACE (`Zhu et al., 2020 <https://arxiv.org/abs/2006.04131>`_).
+
+    Each step draws two views :math:`\tilde G_1, \tilde G_2` of the graph
+    (edges dropped with probability :math:`p_{e,v}`, feature columns masked
+    with probability :math:`p_{f,v}`, per view :math:`v`), embeds both with
+    the shared encoder :math:`f`, projects them with :math:`g` and
+    minimises
+
+    .. math::
+        \mathcal{L} = \frac{1}{2N} \sum_{i=1}^{N} \left[
+        \ell(\mathbf{u}_i, \mathbf{v}_i) + \ell(\mathbf{v}_i,
+        \mathbf{u}_i)\right], \qquad
+        \ell(\mathbf{u}_i, \mathbf{v}_i) = -\log
+        \frac{e^{\theta(\mathbf{u}_i, \mathbf{v}_i)/\tau}}
+        {e^{\theta(\mathbf{u}_i, \mathbf{v}_i)/\tau}
+        + \sum_{k \neq i} e^{\theta(\mathbf{u}_i, \mathbf{v}_k)/\tau}
+        + \sum_{k \neq i} e^{\theta(\mathbf{u}_i, \mathbf{u}_k)/\tau}}
+
+    with :math:`\mathbf{u} = g(f(\tilde G_1))`,
+    :math:`\mathbf{v} = g(f(\tilde G_2))` and :math:`\theta` the cosine
+    similarity: :func:`graphcl.losses.nt_xent` over the :math:`2N` rows.
+
+    Args:
+        encoder (Module): The shared encoder :math:`f`
+            ``(x, edge_index[, edge_weight]) -> [N, D]``.
+        projector (Module): The projection head :math:`g`
+            ``[N, D] -> [N, D']``.
+        view1 (Module), view2 (Module): The corruptions drawing each view
+            from ``(x, edge_index[, edge_weight])``, e.g.
+            ``Compose([EdgeDrop(0.2), FeatureMask(0.3)])``.
+        tau (float, optional): Temperature :math:`\tau > 0`.
+            (default: ``0.5``)
+        block_size (int, optional): Rows per block of the loss
+            (:func:`graphcl.losses.gram_logsumexp`); ``0`` computes one
+            dense :math:`2N \times 2N` matrix. (default: ``512``)
+    """
+    supports_minibatch = True
+    supports_sparse_features = True  # minibatch_objective: CSR batch.x
+
+    def __init__(self, encoder: Module, projector: Module, view1: Module,
+                 view2: Module, tau: float = 0.5, block_size: int = 512):
+        super().__init__()
+        tau = _check_tau(tau)
+        if isinstance(block_size, bool) or not isinstance(block_size, int) \
+                or block_size < 0:
+            raise ValueError(f"'block_size' must be an integer >= 0 (rows "
+                             f"per block of the loss; 0: one dense matrix), "
+                             f"got {block_size!r}")
+        self.encoder = encoder
+        self.projector = projector
+        self.view1 = view1
+        self.view2 = view2
+        self.tau = tau
+        self.block_size = block_size
+
+    def loss(self, z1: Tensor, z2: Tensor) -> Tensor:
+        r"""GRACE's loss of the embeddings :obj:`z1`, :obj:`z2` ``[N, D]``
+        of two views (rows paired)."""
+        return nt_xent(self.projector(z1), self.projector(z2), self.tau,
+                       block_size=self.block_size or None)
+
+    def objective(self, data) -> Tensor:
+        r"""The loss of one full-batch step on :obj:`data`."""
+        inputs = encoder_inputs(data)
+        z1 = self.encoder(*self.view1(*inputs))
+        z2 = self.encoder(*self.view2(*inputs))
+        return self.loss(z1, z2)
+
+    def minibatch_objective(self, batch) -> Tensor:
+        r"""The loss on a sampled subgraph: both views are drawn from the
+        subgraph (sparse feature rows stay sparse,
+        :func:`~graphcl.models.minibatch.corrupt_subgraph`) and the first
+        ``batch.batch_size`` rows, the seeds, are contrasted."""
+        hops = sampled_hops(batch)
+        edge_weight = getattr(batch, 'edge_weight', None)
+        ids = torch.arange(batch.edge_index.size(1),
+                           device=batch.edge_index.device)
+        z = []
+        for view in (self.view1, self.view2):
+            # The edge ids follow the kept edges: they select the edge
+            # weights and give the per-hop edge counts of the view.
+            x, edge_index, kept = corrupt_subgraph(view, batch.x,
+                                                   batch.edge_index, ids)
+            ew = None if edge_weight is None else edge_weight[kept]
+            z.append(encode_seeds(self.encoder, x, edge_index,
+                                  batch.batch_size, _kept_hops(hops, kept),
+                                  edge_weight=ew))
+        return self.loss(z[0], z[1])
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}({self.encoder!r}, '
+                f'tau={self.tau})')
+
+
+def _kept_hops(hops, kept: Tensor):
+    # Per-hop edge counts of a sampled subgraph after an edge selection
+    # that keeps the edges' order (kept: ascending edge ids); None (no
+    # trimming, the same result) for any other selection.
+    if hops is None or (kept.numel() > 1 and
+                        bool((kept[1:] <= kept[:-1]).any())):
+        return None
+    nodes, edges = hops
+    bounds = torch.tensor([0] + [int(e) for e in edges],
+                          device=kept.device).cumsum(0)
+    return nodes, torch.searchsorted(kept, bounds).diff().tolist()
+
+
+GRACE_DEFAULTS = dict(
+    hidden=128, proj_hidden=128, layers=2, act='relu', edge_drop_1=0.2,
+    edge_drop_2=0.4, feature_mask_1=0.3, feature_mask_2=0.4, tau=0.4,
+    block_size=512,
+)
+
+
+def build_grace(in_channels: int, hidden: int, proj_hidden: int,
+                layers: int, act: str, edge_drop_1: float,
+                edge_drop_2: float, feature_mask_1: float,
+                feature_mask_2: float, tau: float, block_size: int,
+                seed: Optional[int] = None) -> GRACE:
+    r"""GRACE from its options (see :data:`METHOD`); :obj:`seed` seeds the
+    two views' corruptions (one private generator), :obj:`None` uses the
+    global RNG."""
+    rates = {name: _check_rate(value, name) for name, value in (
+        ('edge_drop_1', edge_drop_1), ('edge_drop_2', edge_drop_2),
+        ('feature_mask_1', feature_mask_1),
+        ('feature_mask_2', feature_mask_2))}
+    _check_tau(tau)
+    gen = None if seed is None else torch.Generator().manual_seed(int(seed))
+    views = [Compose([EdgeDrop(rates[f'edge_drop_{v}'], generator=gen),
+                      FeatureMask(rates[f'feature_mask_{v}'], generator=gen)])
+             for v in (1, 2)]
+    encoder = GRACEEncoder(in_channels, hidden, layers, act)
+    projector = ProjectionHead(hidden, proj_hidden, hidden, act='elu')
+    return GRACE(encoder, projector, views[0], views[1], tau=tau,
+                 block_size=block_size)
+
+
+def _gca(computers, photo, cs, physics):
+    return {'Amazon-Computers': computers, 'Amazon-Photo': photo,
+            'Coauthor-CS': cs, 'Coauthor-Physics': physics}
+
+
+def _preset(hidden, proj_hidden, act, e1, e2, f1, f2, tau, lr, epochs):
+    return dict(hidden=hidden, proj_hidden=proj_hidden, act=act,
+                edge_drop_1=e1, edge_drop_2=e2, feature_mask_1=f1,
+                feature_mask_2=f2, tau=tau, lr=lr, weight_decay=1e-5,
+                epochs=epochs, patience=0)
+
+
+METHOD = MethodSpec(
+    'grace', build_grace, GRACE_DEFAULTS,
+    description='GRACE: Deep Graph Contrastive Representation Learning '
+    '(Zhu et al., 2020)',
+    source="GRACE's config.yaml (github.com/CRIPAC-DIG/GRACE: Cora, "
+    "CiteSeer) and GCA's param/*.json (github.com/CRIPAC-DIG/GCA: "
+    "Amazon-Computers, Amazon-Photo, Coauthor-CS, Coauthor-Physics)",
+    help=dict(
+        hidden='embedding width D (inner GCN layers are 2D wide)',
+        proj_hidden='hidden width of the projection head',
+        layers='number of GCN layers (with --batch-size: one per fan-out)',
+        act='activation after every GCN layer (relu, prelu, rrelu, elu, '
+        '...)',
+        edge_drop_1='edge dropping rate of view 1, in [0, 1]',
+        edge_drop_2='edge dropping rate of view 2, in [0, 1]',
+        feature_mask_1='feature masking rate of view 1, in [0, 1]',
+        feature_mask_2='feature masking rate of view 2, in [0, 1]',
+        tau='temperature of the NT-Xent loss, > 0',
+        block_size='rows per block of the loss (memory O(N D + block N)); '
+        '0: one dense 2N x 2N matrix',
+    ),
+    # GRACE trains a fixed number of epochs: no early stopping.
+    train=dict(epochs=200, patience=0, lr=5e-4, weight_decay=1e-5),
+    presets={
+        'Cora': _preset(128, 128, 'relu', 0.2, 0.4, 0.3, 0.4, 0.4, 5e-4,
+                        200),
+        'CiteSeer': _preset(256, 256, 'prelu', 0.2, 0.0, 0.3, 0.2, 0.9,
+                            1e-3, 200),
+        **_gca(
+            _preset(128, 128, 'rrelu', 0.6, 0.3, 0.2, 0.3, 0.2, 0.01, 2000),
+            _preset(256, 64, 'relu', 0.3, 0.5, 0.1, 0.1, 0.3, 0.1, 2000),
+            _preset(256, 256, 'rrelu', 0.3, 0.2, 0.3, 0.4, 0.4, 5e-4, 1000),
+            _preset(128, 64, 'rrelu', 0.4, 0.1, 0.1, 0.4, 0.5, 0.01, 1500),
+        ),
+    },
+    minibatch=True,
+)
