@@ -108,6 +108,7 @@ def _norm(name: str) -> str:
 #: Built-in methods: name to the module whose ``METHOD`` is its spec.
 BUILTIN_METHODS: Dict[str, str] = {
     'dgi': 'graphcl.models.dgi_builder',
+    'ggd': 'graphcl.models.ggd',
 }
 
 #: Methods registered so far (built-ins are added on first lookup).
