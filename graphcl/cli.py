@@ -70,6 +70,10 @@ def _add_train_options(p: argparse.ArgumentParser, spec):
                    f"{train['weight_decay']})")
     p.add_argument('--no-normalize', action='store_true',
                    help='do not row-normalise the input features')
+    p.add_argument('--no-probe', action='store_true',
+                   help='pretrain only: skip the linear probe (graphs '
+                   'without labels skip it anyway); the encoder and '
+                   'embeddings are written with --out')
     p.add_argument('--probe-selection', default='per-seed',
                    choices=['per-seed', 'pooled'],
                    help="how the linear probe's weight decay is chosen on "
@@ -170,7 +174,8 @@ def _run_train(args) -> int:
             weight_decay=args.weight_decay, device=args.device,
             root=args.root, out=args.out,
             normalize_features=not args.no_normalize,
-            progress=not args.quiet, resume=args.resume,
+            progress=not args.quiet, probe=not args.no_probe,
+            resume=args.resume,
             overwrite=args.overwrite, checkpoint_every=args.checkpoint_every,
             probe_selection=args.probe_selection, **minibatch, **options)
     except RunInterrupted as e:
@@ -183,10 +188,15 @@ def _run_train(args) -> int:
     if metrics is None:  # not rank 0 of a distributed run
         return 0
     n = len(metrics['seeds'])
-    print(f"{metrics['method']} on {metrics['dataset']}: test accuracy "
-          f"{metrics['test_acc_mean']:.2f} ± {metrics['test_acc_std']:.2f} "
-          f"% over {n} seed{'s' if n > 1 else ''} "
-          f"({1000 * metrics['seconds_per_epoch']:.1f} ms/epoch)")
+    seeds = f"{n} seed{'s' if n > 1 else ''}"
+    speed = f"{1000 * metrics['seconds_per_epoch']:.1f} ms/epoch"
+    if metrics['test_acc_mean'] is None:
+        print(f"{metrics['method']} on {metrics['dataset']}: pretrained "
+              f"{seeds} ({speed}); no probe")
+    else:
+        print(f"{metrics['method']} on {metrics['dataset']}: test accuracy "
+              f"{metrics['test_acc_mean']:.2f} ± "
+              f"{metrics['test_acc_std']:.2f} % over {seeds} ({speed})")
     if args.out:
         print(f"wrote {args.out}/metrics.json")
     return 0

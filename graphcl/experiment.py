@@ -34,6 +34,11 @@ METRIC_KEYS = ('method', 'dataset', 'seeds', 'epochs', 'seconds_per_epoch',
 #: end): frequent enough to lose little, rare enough to cost nothing.
 CHECKPOINT_SECONDS = 30.0
 
+#: The keys of :data:`METRIC_KEYS` that the probe fills (``None`` when a
+#: run pretrains only: no labels, or ``probe=False``).
+PROBE_KEYS = ('val_acc', 'val_acc_mean', 'test_acc', 'test_acc_mean',
+              'test_acc_std', 'probe_weight_decay', 'probe_grid')
+
 #: How :func:`run_experiment` chooses the probe's weight decay.
 PROBE_SELECTIONS = ('per-seed', 'pooled')
 
@@ -144,6 +149,7 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
                    nproc: Optional[int] = None,
                    inference_batch_size: int = 4096,
                    probe_selection: str = 'per-seed',
+                   probe: bool = True,
                    resume: bool = False, overwrite: bool = False,
                    checkpoint_every: Optional[int] = None,
                    **method_options: Any) -> Optional[Dict[str, Any]]:
@@ -195,6 +201,10 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
             against ``torchrun``'s environment.
         inference_batch_size (int): Nodes per chunk of the layer-wise
             inference. (default: ``4096``)
+        probe (bool): Evaluate with the linear probe. Without it, or when
+            the graph has no labels (``data.y``), the run pretrains,
+            writes the encoder and embeddings, and the probe's metrics are
+            :obj:`None` (:data:`PROBE_KEYS`). (default: :obj:`True`)
         resume (bool): Continue the run in :obj:`out` (same config):
             finished seeds are read back, the seed in progress continues
             from its checkpoint, and the result equals an uninterrupted
@@ -276,10 +286,13 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
         raise ValueError("--resume and --overwrite apply to a run folder; "
                          "add --out DIR")
 
+    from . import __version__
     config = dict(method=spec.name, dataset=str(dataset), seeds=seed_list,
                   **train_settings, device=str(dev), root=root,
+                  data_root=_data_root(dataset, root), version=__version__,
                   normalize_features=normalize_features,
-                  probe_selection=probe_selection, std=STD_CONVENTION,
+                  probe=probe, probe_selection=probe_selection,
+                  std=STD_CONVENTION,
                   preset=spec.preset(dataset) or None,
                   preset_source=spec.source if spec.preset(dataset) else None,
                   **options)
@@ -294,7 +307,6 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
         if resume and env.distributed:
             raise ValueError("--resume is not supported for distributed "
                              "runs; rerun into a new --out")
-        from . import __version__
         from .rundir import RunDir
         rundir = RunDir(out, config, resume=resume, overwrite=overwrite,
                         version=__version__).open()
@@ -306,7 +318,7 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
                 normalize_features=normalize_features, progress=progress,
                 verbose=verbose, pooled=(probe_selection == 'pooled'
                                          and len(seed_list) > 1),
-                rundir=rundir, stop=stop,
+                rundir=rundir, stop=stop, probe=probe,
                 checkpoint_every=checkpoint_every,
                 mb=dict(fanout=fanout, batch_size=batch_size,
                         num_workers=num_workers,
@@ -331,6 +343,16 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
     return metrics
 
 
+def _data_root(dataset: Any, root: Optional[str]) -> Optional[str]:
+    # The folder a registered dataset is read from (explicit root, then
+    # $GRAPHCL_DATA, then ./datasets); None for files and objects.
+    if not isinstance(dataset, str) or os.path.exists(dataset) or \
+            dataset.endswith(('.pt', '.pth')):
+        return None
+    from .data.root import resolve_root
+    return str(resolve_root(root))
+
+
 def _probe_from_json(d: Dict[str, Any]):
     from .eval import ProbeResult
     return ProbeResult(val_acc=d['val_acc'], test_acc=d['test_acc'],
@@ -340,7 +362,7 @@ def _probe_from_json(d: Dict[str, Any]):
 
 def _run_seeds(spec, dataset, seed_list, options, train_settings, *, root,
                dev, env, minibatch, normalize_features, progress, verbose,
-               pooled, rundir, stop, checkpoint_every, mb
+               pooled, rundir, stop, probe, checkpoint_every, mb
                ) -> List[Dict[str, Any]]:
     # Pretrains and probes every seed; finished seeds of a resumed run are
     # read back, the seed in progress continues from its checkpoint.
@@ -353,18 +375,27 @@ def _run_seeds(spec, dataset, seed_list, options, train_settings, *, root,
     for i, seed in enumerate(seed_list):
         saved = rundir.seed_result(seed) if rundir is not None else None
         if saved is not None:
-            saved['probe'] = _probe_from_json(saved['probe'])
+            if saved['probe'] is not None:
+                saved['probe'] = _probe_from_json(saved['probe'])
             runs.append(saved)
             _say(f"seed {seed}: done in an earlier run (read from "
                  f"{rundir.path}/seeds)", verbose)
             continue
         data = load_dataset(dataset, root=root, seed=seed)
-        check_node_data(data, require_labels=True, require_splits=True)
+        labelled = getattr(data, 'y', None) is not None
+        evaluate = probe and labelled
+        check_node_data(data, require_labels=evaluate,
+                        require_splits=evaluate)
         name = getattr(data, 'name', None) or str(dataset)
         if not runs:
             _say(f"{name}: {data.num_nodes} nodes, {data.num_edges} edges, "
                  f"{data.num_features} features; split: "
                  f"{getattr(data, 'split', 'given masks')}", verbose)
+            if not evaluate:
+                _say("the linear probe is skipped (" + (
+                     "--no-probe" if labelled else "the graph has no "
+                     "labels, data.y") + "): pretraining only; the encoder "
+                     "and embeddings are written with --out", verbose)
         if normalize_features:
             data.x = _row_normalize(data.x.float())
         if not minibatch:  # mini-batch: the graph stays on the CPU
@@ -436,21 +467,24 @@ def _run_seeds(spec, dataset, seed_list, options, train_settings, *, root,
 
         t0 = time.perf_counter()
         z = embed()
-        metric = None
-        if getattr(data, 'ogb_name', None):
-            from .data import ogb_node_metric
-            metric = ogb_node_metric(data.ogb_name)
-        probe = linear_probe(z, data.y, data.train_mask, data.val_mask,
-                             data.test_mask, metric=metric)
+        fit = None
+        if evaluate:
+            metric = None
+            if getattr(data, 'ogb_name', None):
+                from .data import ogb_node_metric
+                metric = ogb_node_metric(data.ogb_name)
+            fit = linear_probe(z, data.y, data.train_mask, data.val_mask,
+                               data.test_mask, metric=metric)
         probe_seconds = time.perf_counter() - t0
         run = dict(seed=seed, dataset=name, epochs=result.epochs,
                    seconds=result.seconds,
                    seconds_per_epoch=result.seconds_per_epoch,
                    losses=result.losses, probe_seconds=probe_seconds,
-                   probe=probe)
-        score = (f"best validation accuracy {100 * probe.val_acc:.2f}%"
+                   probe=fit)
+        score = ("no probe" if fit is None else
+                 f"best validation accuracy {100 * fit.val_acc:.2f}%"
                  if pooled else
-                 f"test accuracy {100 * probe.test_acc:.2f}%")
+                 f"test accuracy {100 * fit.test_acc:.2f}%")
         _say(f"seed {seed}: {result.epochs} epochs "
              f"({1000 * result.seconds_per_epoch:.1f} ms/epoch), {score}",
              verbose)
@@ -459,10 +493,12 @@ def _run_seeds(spec, dataset, seed_list, options, train_settings, *, root,
                 atomic_save(z.cpu(), rundir.path / 'embeddings.pt')
                 atomic_save(model.encoder.state_dict(),
                             rundir.path / 'encoder.pt')
-            rundir.save_seed(seed, dict(run, probe=dict(
-                val_acc=probe.val_acc, test_acc=probe.test_acc,
-                weight_decay=probe.weight_decay,
-                grid=[list(g) for g in probe.grid])))
+            rundir.save_seed(seed, dict(run, probe=None if fit is None else
+                                        dict(val_acc=fit.val_acc,
+                                             test_acc=fit.test_acc,
+                                             weight_decay=fit.weight_decay,
+                                             grid=[list(g)
+                                                   for g in fit.grid])))
         runs.append(run)
         if stop.signum is not None:
             raise RunInterrupted(stop.signum, f'the end of seed {seed}',
@@ -475,7 +511,17 @@ def _summarise(method, seed_list, runs, probe_selection, config,
     from .eval import select_pooled
     name = runs[-1]['dataset']
     pooled = probe_selection == 'pooled' and len(seed_list) > 1
+    metrics = dict(
+        method=method, dataset=name, seeds=seed_list,
+        epochs=[r['epochs'] for r in runs],
+        seconds_per_epoch=statistics.median(
+            r['seconds_per_epoch'] for r in runs),
+        pretrain_seconds=sum(r['seconds'] for r in runs),
+        probe_seconds=sum(r['probe_seconds'] for r in runs),
+        **dict.fromkeys(PROBE_KEYS))
     probes = [r['probe'] for r in runs]
+    if any(p is None for p in probes):  # pretraining only: no probe
+        return dict(metrics, peak_rss_mb=peak_rss_mb(), config=config)
     if probe_selection == 'pooled':
         wd, probes = select_pooled(probes)
         if pooled:
@@ -489,17 +535,10 @@ def _summarise(method, seed_list, runs, probe_selection, config,
     test_accs = [100 * p.test_acc for p in probes]
     val_accs = [100 * p.val_acc for p in probes]
     mean, std = mean_std(test_accs)
-    metrics = dict(
-        method=method, dataset=name, seeds=seed_list,
-        epochs=[r['epochs'] for r in runs],
-        seconds_per_epoch=statistics.median(
-            r['seconds_per_epoch'] for r in runs),
-        pretrain_seconds=sum(r['seconds'] for r in runs),
-        probe_seconds=sum(r['probe_seconds'] for r in runs),
+    metrics.update(
         val_acc=val_accs, val_acc_mean=statistics.fmean(val_accs),
         test_acc=test_accs, test_acc_mean=mean, test_acc_std=std,
         probe_weight_decay=wds,
         probe_grid=[[[g[0], 100 * g[1], 100 * g[2]] for g in p.grid]
-                    for p in probes],
-        peak_rss_mb=peak_rss_mb(), config=config)
-    return metrics
+                    for p in probes])
+    return dict(metrics, peak_rss_mb=peak_rss_mb(), config=config)

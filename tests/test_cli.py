@@ -96,13 +96,27 @@ def test_unknown_method(graph_file, capsys):
     assert "invalid choice: 'grace9'" in err and "'dgi'" in err
 
 
-def test_file_without_labels(small_graph, tmp_path, capsys):
+def test_file_without_labels_pretrains(small_graph, tmp_path, capsys):
     del small_graph.y
     path = tmp_path / 'unlabelled.pt'
     torch.save(small_graph, path)
-    err = run_bad(['train', 'dgi', '--dataset', str(path), '--quiet'],
-                  capsys)
-    assert 'labels' in err
+    out = tmp_path / 'run'
+    code = main(['train', 'dgi', '--dataset', str(path), '--quiet',
+                 '--epochs', '2', '--hidden', '8', '--out', str(out)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert 'no probe' in captured.out
+    assert 'linear probe is skipped (the graph has no labels' in captured.err
+    assert torch.load(out / 'embeddings.pt', weights_only=True).shape == \
+        (small_graph.num_nodes, 8)
+
+
+def test_no_probe_flag(graph_file, capsys):
+    code = main(['train', 'dgi', '--dataset', str(graph_file), '--quiet',
+                 '--epochs', '2', '--hidden', '8', '--no-probe'])
+    captured = capsys.readouterr()
+    assert code == 0 and 'no probe' in captured.out
+    assert 'skipped (--no-probe)' in captured.err
 
 
 def test_missing_file(tmp_path, capsys):

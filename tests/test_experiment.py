@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from graphcl.experiment import METRIC_KEYS, run_experiment
+from graphcl.experiment import METRIC_KEYS, PROBE_KEYS, run_experiment
 from graphcl.nn import GCNEncoder
 
 EXPECTED_KEYS = {'method', 'dataset', 'seeds', 'epochs', 'seconds_per_epoch',
@@ -163,12 +163,37 @@ def test_bad_data_refused_before_training(small_graph, monkeypatch):
         run_experiment('dgi', small_graph, epochs=2, hidden=8, **QUIET)
 
 
-def test_file_without_labels(small_graph, tmp_path):
-    del small_graph.y
+def test_file_without_labels_pretrains(small_graph, tmp_path, capsys):
+    for key in ('y', 'train_mask', 'val_mask', 'test_mask'):
+        delattr(small_graph, key)
     path = tmp_path / 'unlabelled.pt'
     torch.save(small_graph, path)
-    with pytest.raises(ValueError, match='labels'):
-        run_experiment('dgi', str(path), epochs=2, hidden=8, **QUIET)
+    m = run_experiment('dgi', str(path), epochs=2, hidden=8, progress=False,
+                       out=str(tmp_path / 'run'))
+    assert 'linear probe is skipped' in capsys.readouterr().err
+    assert set(m) == set(METRIC_KEYS) and m['epochs'] == [2]
+    assert all(m[key] is None for key in PROBE_KEYS)
+    z = torch.load(tmp_path / 'run' / 'embeddings.pt', weights_only=True)
+    assert z.shape == (small_graph.num_nodes, 8)
+    assert (tmp_path / 'run' / 'encoder.pt').exists()
+
+
+def test_no_probe_on_labelled_data(small_graph):
+    m = run_experiment('dgi', small_graph, epochs=2, hidden=8, probe=False,
+                       **QUIET)
+    assert m['test_acc'] is None and m['config']['probe'] is False
+
+
+def test_config_records_data_root_and_version(small_graph, monkeypatch,
+                                              tmp_path):
+    import graphcl
+    from graphcl.experiment import _data_root
+    m = run_experiment('dgi', small_graph, epochs=1, hidden=8, **QUIET)
+    assert m['config']['version'] == graphcl.__version__
+    assert m['config']['data_root'] is None  # an object, not a name
+    monkeypatch.setenv('GRAPHCL_DATA', str(tmp_path))
+    assert _data_root('Cora', None) == str(tmp_path)
+    assert _data_root('Cora', '/elsewhere') == '/elsewhere'
 
 
 def test_missing_file(tmp_path):
