@@ -25,8 +25,8 @@ from .validation import check_int
 __all__ = [
     'jsd_loss', 'info_nce_loss', 'triplet_margin_loss',
     'donsker_varadhan_loss', 'nt_xent', 'gram_logsumexp', 'JSDLoss',
-    'InfoNCELoss', 'TripletMarginLoss', 'DonskerVaradhanLoss', 'NTXentLoss', 'get_loss',
-    'LOSSES'
+    'InfoNCELoss', 'TripletMarginLoss', 'DonskerVaradhanLoss', 'NTXentLoss',
+    'get_loss', 'LOSSES'
 ]
 
 

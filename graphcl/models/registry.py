@@ -109,6 +109,7 @@ def _norm(name: str) -> str:
 BUILTIN_METHODS: Dict[str, str] = {
     'dgi': 'graphcl.models.dgi_builder',
     'ggd': 'graphcl.models.ggd',
+    'grace': 'graphcl.models.grace',
 }
 
 #: Methods registered so far (built-ins are added on first lookup).
