@@ -16,7 +16,7 @@ for consecutive chunks :math:`\mathcal{B}` of :obj:`batch_size` nodes with
 their complete 1-hop in-neighbourhoods (a contiguous slice of the CSC
 adjacency), so every node sees all its neighbours.
 """
-from typing import Optional, Union
+from typing import NamedTuple, Optional, Union
 
 import torch
 from torch import Tensor
@@ -45,9 +45,31 @@ def _rows(x: Tensor, index: Tensor) -> Tensor:
     return out
 
 
-def _gcn_conv(conv: Module) -> bool:
+def _normalising_gcn(conv: Optional[Module]) -> bool:
     from torch_geometric.nn import GCNConv
     return isinstance(conv, GCNConv) and conv.normalize
+
+
+def _check_flow(encoder: Module) -> None:
+    # Chunks hold each target node's complete set of in-edges; a layer that
+    # aggregates over out-edges (flow='target_to_source') would see a part.
+    for i, conv in enumerate(getattr(encoder, 'convs', [])):
+        flow = getattr(conv, 'flow', 'source_to_target')
+        if flow != 'source_to_target':
+            raise ValueError(
+                f"Layer-wise inference aggregates over in-neighbours "
+                f"(flow='source_to_target') but layer {i} "
+                f"({type(conv).__name__}) has flow='{flow}'; build it with "
+                f"the default flow, or reverse the graph (edge_index.flip(0)) "
+                f"and use the default flow")
+
+
+class _Graph(NamedTuple):
+    # In-edges grouped by target: sources row[colptr[i]:colptr[i + 1]],
+    # with their weights (or None).
+    colptr: Tensor
+    row: Tensor
+    weight: Optional[Tensor]
 
 
 @torch.no_grad()
@@ -66,11 +88,21 @@ def layerwise_inference(encoder: Module, data: Data, batch_size: int = 4096,
     bounds. Chunks run on :obj:`device` (e.g. a GPU) and their outputs are
     copied back to the CPU buffers.
 
-    The result equals ``encoder(x, edge_index)`` up to floating-point
-    rounding for encoders whose layers aggregate over in-neighbours (SAGE,
-    GAT, GIN); for :class:`~torch_geometric.nn.conv.GCNConv` the symmetric
-    normalisation :math:`\hat d_i^{-1/2}\hat d_j^{-1/2}` uses global
-    in-degrees plus one self-loop (exact on graphs without self-loops).
+    The result equals ``encoder(x, edge_index[, edge_weight])`` up to
+    floating-point rounding for layers that aggregate over in-neighbours
+    (PyG's default ``flow='source_to_target'``; other flows are refused):
+    SAGE, GAT, GIN and GCN, on graphs with or without self-loops and
+    duplicate edges. In a chunk a neighbour that is itself a target keeps
+    the target's local index, so layers that handle self-loops (GAT's
+    ``add_self_loops``) see them as the full graph has them. For
+    :class:`~torch_geometric.nn.conv.GCNConv` with ``normalize=True`` the
+    whole graph is normalised once by PyG's own
+    :func:`~torch_geometric.nn.conv.gcn_conv.gcn_norm` (global degrees,
+    ``add_self_loops`` and ``improved`` as the layer has them, existing
+    self-loops kept as :func:`~torch_geometric.utils.add_remaining_self_loops`
+    keeps them, edge weights included), and the layer then runs on each
+    chunk's normalised in-edges with ``normalize`` switched off for the
+    call.
 
     Args:
         encoder (Module): A :class:`~graphcl.nn.GNNEncoder` (anything with
@@ -95,6 +127,7 @@ def layerwise_inference(encoder: Module, data: Data, batch_size: int = 4096,
                          f"as graphcl.nn.GNNEncoder; got "
                          f"{type(encoder).__name__}")
     check_int(batch_size, 'The batch size')
+    _check_flow(encoder)
     if device is None:
         param = next(encoder.parameters(), None)
         device = param.device if param is not None else torch.device('cpu')
@@ -105,13 +138,29 @@ def layerwise_inference(encoder: Module, data: Data, batch_size: int = 4096,
     elif csc.num_nodes != n:
         raise ValueError(f"The CSC adjacency has {csc.num_nodes} nodes but "
                          f"the graph has {n}")
-    colptr, row = csc.colptr, csc.row
-    weight = getattr(data, 'edge_weight', None)
-    if weight is not None and csc.perm is not None:
-        weight = weight.index_select(0, csc.perm)
-    use_weight = weight is not None and getattr(
+    edge_weight = getattr(data, 'edge_weight', None)
+    use_weight = edge_weight is not None and getattr(
         encoder, 'supports_edge_weight', False)
-    deg_inv_sqrt = None
+    raw_weight = None
+    if use_weight:
+        raw_weight = (edge_weight if csc.perm is None else
+                      edge_weight.index_select(0, csc.perm))
+    raw = _Graph(csc.colptr, csc.row, raw_weight)
+    normalised = {}  # (improved, add_self_loops, dtype) -> _Graph
+
+    def gcn_graph(conv, dtype) -> _Graph:
+        # The graph exactly as GCNConv normalises it on the full graph.
+        from torch_geometric.nn.conv.gcn_conv import gcn_norm
+        key = (bool(conv.improved), bool(conv.add_self_loops), dtype)
+        if key not in normalised:
+            ei, ew = gcn_norm(data.edge_index,
+                              edge_weight if use_weight else None, n,
+                              conv.improved, conv.add_self_loops,
+                              'source_to_target', dtype)
+            g = to_csc(ei, n)
+            normalised[key] = _Graph(g.colptr, g.row, ew if g.perm is None
+                                     else ew.index_select(0, g.perm))
+        return normalised[key]
 
     was_training = encoder.training
     encoder.eval()
@@ -125,39 +174,43 @@ def layerwise_inference(encoder: Module, data: Data, batch_size: int = 4096,
     try:
         for i in range(encoder.num_layers):
             conv = encoder.convs[i] if hasattr(encoder, 'convs') else None
-            gcn = conv is not None and _gcn_conv(conv)
-            if gcn and deg_inv_sqrt is None:
-                if use_weight:  # weighted in-degree
-                    deg = torch.zeros(n).index_add_(0, torch.repeat_interleave(
-                        torch.arange(n), csc.degree()), weight.float())
-                else:
-                    deg = csc.degree().float()
-                deg_inv_sqrt = (deg + 1).pow_(-0.5)
+            gcn = _normalising_gcn(conv)
+            if gcn and not getattr(encoder, 'supports_edge_weight', False):
+                raise ValueError(
+                    f"Layer {i} is a normalising GCNConv, which layer-wise "
+                    f"inference runs on normalised edge weights, but "
+                    f"{type(encoder).__name__}.layer does not pass edge "
+                    f"weights (supports_edge_weight is False); use "
+                    f"graphcl.nn.GCNEncoder")
+            dtype = h.dtype if h.is_floating_point() else \
+                torch.get_default_dtype()
+            graph = gcn_graph(conv, dtype) if gcn else raw
             out = None
             for start in range(0, n, batch_size):
                 end = min(start + batch_size, n)
-                lo, hi = int(colptr[start]), int(colptr[end])
-                nbr = row[lo:hi]
+                lo, hi = int(graph.colptr[start]), int(graph.colptr[end])
+                nbr = graph.row[lo:hi]
                 dst = torch.repeat_interleave(
                     torch.arange(end - start),
-                    colptr[start + 1:end + 1] - colptr[start:end])
-                uniq, inv = torch.unique(nbr, return_inverse=True)
+                    graph.colptr[start + 1:end + 1] -
+                    graph.colptr[start:end], output_size=hi - lo)
+                # Local ids: the chunk's targets first; a neighbour inside
+                # the chunk is the target itself (self-loops stay
+                # self-loops), the others follow, each once.
+                inside = (nbr >= start) & (nbr < end)
+                outside = ~inside
+                uniq, inv = torch.unique(nbr[outside], return_inverse=True)
+                src = torch.empty_like(nbr)
+                src[inside] = nbr[inside] - start
+                src[outside] = inv + (end - start)
                 nodes = torch.cat([torch.arange(start, end), uniq])
-                src = inv + (end - start)
                 x = _rows(h, nodes).to(device)
                 edge_index = torch.stack([src, dst]).to(device)
-                ew = weight[lo:hi].to(device) if use_weight else None
+                ew = None
+                if graph.weight is not None:
+                    ew = graph.weight[lo:hi].to(device)
                 if gcn:
-                    # Global symmetric normalisation, self-loops added here.
-                    norm = (deg_inv_sqrt.index_select(0, nbr) *
-                            deg_inv_sqrt[start:end].index_select(0, dst))
-                    ew = norm.to(device) * (ew if ew is not None else 1.0)
-                    loops = torch.arange(end - start, device=device)
-                    edge_index = torch.cat(
-                        [edge_index, torch.stack([loops, loops])], dim=1)
-                    ew = torch.cat([ew, deg_inv_sqrt[start:end].pow(2).to(
-                        device)])
-                    conv.normalize = False
+                    conv.normalize = False  # the weights are normalised
                 try:
                     z = encoder.layer(i, x, edge_index, ew)[:end - start]
                 finally:

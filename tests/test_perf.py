@@ -1,55 +1,84 @@
 import pytest
 import torch
+from torch_geometric.data import Data
 
+from graphcl.models import build_method, list_methods
 from graphcl.perf import make_adam
 
 
-def params(input_major: bool, seed=0):
+def params(seed=0):
     g = torch.Generator().manual_seed(seed)
-    w = torch.randn(6, 9, generator=g)
-    if input_major:
-        w = w.t().contiguous().t()
-    return [torch.nn.Parameter(w), torch.nn.Parameter(
-        torch.randn(9, 4, generator=g)), torch.nn.Parameter(
-        torch.randn(5, generator=g))]
+    return [torch.nn.Parameter(torch.randn(6, 9, generator=g)),
+            torch.nn.Parameter(torch.randn(9, 4, generator=g)),
+            torch.nn.Parameter(torch.randn(5, generator=g))]
+
+
+def run(opt, ps, steps=5):
+    g = torch.Generator().manual_seed(1)
+    for _ in range(steps):
+        for p in ps:
+            p.grad = torch.randn(p.shape, generator=g)
+        opt.step()
 
 
 @pytest.mark.parametrize('amsgrad', [False, True])
-def test_make_adam_transposed_parameters_same_update(amsgrad):
-    fast, ref = params(True), params(False)
-    assert not fast[0].is_contiguous()
+def test_make_adam_is_the_standard_adam(amsgrad):
+    fast, ref = params(), params()
     opt = make_adam(fast, lr=0.05, weight_decay=0.01, amsgrad=amsgrad)
-    opt_ref = torch.optim.Adam(ref, lr=0.05, weight_decay=0.01,
-                               amsgrad=amsgrad, foreach=False)
-    g = torch.Generator().manual_seed(1)
-    for _ in range(5):
-        for p, q in zip(fast, ref):
-            grad = torch.randn(q.shape, generator=g)
-            q.grad = grad
-            # autograd gives gradients the parameter's layout
-            p.grad = torch.empty_like(p).copy_(grad)
-        opt.step()
-        opt_ref.step()
+    assert type(opt) is torch.optim.Adam
+    run(opt, fast)
+    run(torch.optim.Adam(ref, lr=0.05, weight_decay=0.01, amsgrad=amsgrad,
+                         foreach=False), ref)
     for p, q in zip(fast, ref):
         assert torch.allclose(p, q, atol=1e-6)
-        assert opt.state[p]['exp_avg'].stride() == p.stride()
-    assert fast[0].stride() == (1, 6)  # still the same storage layout
 
 
-def test_make_adam_hands_the_fused_kernel_contiguous_views(monkeypatch):
-    if not hasattr(torch, '_fused_adam_'):
-        pytest.skip('this PyTorch has no fused Adam')
-    seen = []
-    kernel = torch._fused_adam_
+def test_make_adam_falls_back_without_the_fused_kernel(monkeypatch):
+    # a PyTorch (or device, or dtype) without fused Adam: the default one
+    adam = torch.optim.Adam
 
-    def spy(params, grads, *args, **kwargs):
-        seen.extend(t.is_contiguous() for t in list(params) + list(grads))
-        return kernel(params, grads, *args, **kwargs)
+    def no_fused(*args, fused=None, **kwargs):
+        if fused:
+            raise RuntimeError('`fused=True` requires ...')
+        return adam(*args, **kwargs)
 
-    monkeypatch.setattr(torch, '_fused_adam_', spy)
-    fast = params(True)
-    opt = make_adam(fast)
-    for p in fast:
-        p.grad = torch.ones_like(p)
-    opt.step()
-    assert seen and all(seen)  # no copy into contiguous buffers and back
+    monkeypatch.setattr(torch.optim, 'Adam', no_fused)
+    fast, ref = params(), params()
+    opt = make_adam(fast, lr=0.05)
+    assert not opt.defaults.get('fused')
+    run(opt, fast)
+    run(adam(ref, lr=0.05, foreach=False), ref)
+    for p, q in zip(fast, ref):
+        assert torch.allclose(p, q, atol=1e-6)
+
+
+def small_graph(n=30, f=12, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = (torch.rand(n, f, generator=g) < 0.3).float()
+    edge_index = torch.randint(0, n, (2, 4 * n), generator=g)
+    return Data(x=x, edge_index=edge_index)
+
+
+# Every registered method's parameters are plain PyG parameters:
+# torch.nn.utils.parameters_to_vector and the standard torch.optim.Adam
+# work on them, and a step moves them. (Other methods join through
+# list_methods().)
+@pytest.mark.parametrize('name', list_methods())
+def test_every_method_has_plain_parameters(name):
+    data = small_graph()
+    model = build_method(name, data.num_features, seed=0)
+    ps = list(model.parameters())
+    assert ps and all(p.is_contiguous() for p in ps)
+    vec = torch.nn.utils.parameters_to_vector(ps)
+    assert vec.numel() == sum(p.numel() for p in ps)
+    torch.nn.utils.vector_to_parameters(vec.clone(), ps)
+    opt = torch.optim.Adam(ps, lr=0.01)  # the standard one, foreach
+    for _ in range(2):
+        opt.zero_grad()
+        model.objective(data).backward()
+        assert all(p.grad is None or p.grad.stride() == p.stride()
+                   for p in ps)
+        opt.step()
+        model.on_step()
+    moved = torch.nn.utils.parameters_to_vector(ps)
+    assert torch.isfinite(moved).all() and not torch.equal(moved, vec)

@@ -12,7 +12,7 @@ from ..data.checks import check_node_data
 from ..losses import JSDLoss
 from ..nn.discriminators import BilinearDiscriminator, Discriminator
 from .base import GraphMethod, _reset, encoder_inputs
-from .dgi_fast import (FastGCNCache, _key, fast_encode_pair,
+from .dgi_fast import (FastGCNCache, TensorStamp, fast_encode_pair,
                        fast_path_supported)
 from .dgi_fused import fused_gcn_dgi_loss
 from .dgi_head import dgi_jsd_head, fused_head_parts
@@ -68,7 +68,10 @@ class DeepGraphInfomax(GraphMethod):
             (default: :class:`~graphcl.losses.JSDLoss`)
         fast (bool, optional): Let :meth:`objective` take the fast path of
             :mod:`graphcl.models.dgi_fast` when it computes the same thing
-            (GCN encoder, :class:`~graphcl.corruptions.FeatureShuffle`).
+            (exactly a :class:`~graphcl.nn.GCNEncoder` of plain
+            :class:`~torch_geometric.nn.GCNConv` layers and
+            :class:`~graphcl.corruptions.FeatureShuffle`; see
+            :func:`~graphcl.models.dgi_fast.fast_path_refusal`).
             :meth:`forward` always runs the plain path. (default: ``True``)
 
     Shapes:
@@ -96,7 +99,7 @@ class DeepGraphInfomax(GraphMethod):
         self.fast = fast
         self._fast_cache = FastGCNCache()
         self._checked = False
-        self._validated = None
+        self._validated = TensorStamp()
         self._register_load_state_dict_pre_hook(_pyg_state_dict_hook)
         self.reset_parameters()
 
@@ -126,15 +129,26 @@ class DeepGraphInfomax(GraphMethod):
         self._checked = True
 
     def _validate(self, x: Tensor, edge_index: Tensor, data=None) -> None:
-        # Checked once per input (O(N F + E)); later calls compare a key and
-        # build nothing.
+        # Checked once per input (O(N F + E)); later calls with the very same
+        # tensors, unchanged in place, compare a stamp (TensorStamp: held
+        # references and version counters) and build nothing.
         num_nodes = data.num_nodes if data is not None else x.size(0)
-        key = _key(x, edge_index) + (num_nodes, )
-        if key != self._validated:
-            if data is None:
-                data = Data(x=x, edge_index=edge_index)
-            check_node_data(data)
-            self._validated = key
+        if self._validated.matches((x, edge_index), num_nodes):
+            return
+        if data is None:
+            data = Data(x=x, edge_index=edge_index)
+        self._validated.clear()
+        check_node_data(data)
+        self._validated.set((x, edge_index), num_nodes)
+
+    def clear_cache(self):
+        r"""Forgets the inputs seen so far (the fast path's graph constants
+        and work buffers, and which inputs were validated). Needed only
+        after writing into input tensors behind PyTorch's back (through
+        ``.data``, ``.numpy()`` or DLPack), which the version counters
+        that the caches check do not see."""
+        self._fast_cache.clear()
+        self._validated.clear()
 
     def forward(self, *args, **kwargs) -> Tuple[Tensor, Tensor, Tensor]:
         r"""Returns the embeddings of the input, of its corruption, and the
@@ -260,13 +274,16 @@ class DeepGraphInfomax(GraphMethod):
 
     @torch.no_grad()
     def embed(self, data) -> Tensor:
-        r"""Frozen node embeddings :math:`(N, D)` of a PyG :class:`Data`."""
+        r"""Frozen node embeddings :math:`(N, D)` of a PyG :class:`Data`
+        (validated as :meth:`objective` validates it)."""
+        self._validate(data.x, data.edge_index, data)
         was_training = self.training
         self._fast_cache.release()  # training's work buffers
         self.eval()
-        z = self.encoder(*self.encoder_inputs(data))
-        self.train(was_training)
-        return z
+        try:
+            return self.encoder(*self.encoder_inputs(data))
+        finally:
+            self.train(was_training)
 
     def test(self, train_z: Tensor, train_y: Tensor, test_z: Tensor,
              test_y: Tensor, solver: str = 'lbfgs', *args, **kwargs) -> float:

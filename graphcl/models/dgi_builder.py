@@ -30,8 +30,6 @@ def build_dgi(in_channels: int, encoder: str, hidden: int, layers: int,
               seed: Optional[int] = None) -> DeepGraphInfomax:
     from ..corruptions import get_corruption
     enc_kwargs = dict(hidden_channels=hidden, num_layers=layers, act=act)
-    if encoder.lower() == 'gcn':  # the fast path's weight layout: no
-        enc_kwargs['input_major'] = True  # transposing copies per epoch
     return DeepGraphInfomax(
         hidden_channels=hidden,
         encoder=get_encoder(encoder, in_channels, **enc_kwargs),

@@ -26,7 +26,7 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from .dgi_fast import (FastGCNCache, column_sum, inverse_permutation,
-                       spmm)
+                       spmm, transpose_into)
 from .dgi_head import jsd_head_grads, precomputed_backward
 
 __all__ = ['fused_gcn_dgi_loss', 'permute_columns', 'permute_rows']
@@ -62,17 +62,16 @@ class _FusedGCNDGI(torch.autograd.Function):
     def forward(ctx, weight: Tensor, bias: Optional[Tensor], slope: Tensor,
                 disc: Tensor, x: Tensor, cache: FastGCNCache,
                 perm: Tensor) -> Tensor:
-        n, d = x.size(0), weight.size(0)
-        buf_hb, buf_pos, buf_neg = cache.workspace(n, d, weight)
+        n, (d, f) = x.size(0), weight.shape
+        buf_hb, buf_pos, buf_neg, buf_t = cache.workspace(n, d, f, weight)
         buf_h = buf_hb[:n]  # H; the last row holds the bias
 
-        # A copy only when the weight is not stored input-major (the dgi
-        # recipe's GCNEncoder(input_major=True) stores it so).
-        w_t = weight.t().contiguous()
-        if cache.x is not None:  # sparse features
-            spmm(cache.x, w_t, out=buf_h)
-        else:
-            torch.mm(x, w_t, out=buf_h)
+        if cache.x is not None:  # sparse features: X W^T with a row-major
+            # (F, D) operand, the weight's transpose in a private buffer
+            # (the parameter itself stays PyG's row-major (D, F))
+            spmm(cache.x, transpose_into(weight, buf_t), out=buf_h)
+        else:  # dense: BLAS takes the transposed operand as it is
+            torch.mm(x, weight.t(), out=buf_h)
         if bias is None:
             spmm(cache.adj, buf_h, out=buf_pos)
             spmm(permute_columns(cache.adj, perm), buf_h, out=buf_neg)
@@ -97,11 +96,14 @@ class _FusedGCNDGI(torch.autograd.Function):
         g_h = spmm(cache.adj_t, g_pos, out=buf_h)
         g_h.addmm_(permute_rows(cache.adj_t, inverse_permutation(perm)),
                    g_neg)
-        # A fresh (F, D) gradient: autograd keeps its transpose as
-        # weight.grad, without a copy when the weight is input-major.
-        g_w_t = (spmm(cache.x_t, g_h) if cache.x is not None else
-                 torch.mm(x.t(), g_h))
-        ctx.grads = (g_w_t.t(), g_bias, g_slope, g_disc, None, None, None)
+        # The weight gradient as a fresh row-major (D, F) tensor, which
+        # autograd keeps as weight.grad without a copy.
+        if cache.x is not None:  # X^T G into the (F, D) buffer, transposed
+            g_w = transpose_into(spmm(cache.x_t, g_h, out=buf_t),
+                                 weight.new_empty(d, f))
+        else:
+            g_w = torch.mm(g_h.t(), x)
+        ctx.grads = (g_w, g_bias, g_slope, g_disc, None, None, None)
         return loss
 
     @staticmethod

@@ -177,14 +177,29 @@ def dgi_jsd_head(pos: Tensor, neg: Tensor, slope: Tensor,
 
 
 def fused_head_parts(model) -> Optional[Tuple[Tensor, Tensor]]:
-    r"""``(slope, weight)`` when ``model``'s head is DGI's (PReLU last,
+    r"""``(slope, weight)`` when ``model``'s head is exactly DGI's (the last
+    activation :class:`graphcl.nn.PReLU` or :class:`torch.nn.PReLU`, then
     :class:`~graphcl.nn.SigmoidMeanReadout`,
     :class:`~graphcl.nn.BilinearDiscriminator`,
-    :class:`~graphcl.losses.JSDLoss`), else ``None``."""
+    :class:`~graphcl.losses.JSDLoss`, none of them subclassed or patched,
+    and the model's own :meth:`loss`), else ``None``."""
+    from ..nn.activations import PReLU
+    from .dgi import DeepGraphInfomax
     act = model.encoder.acts[-1]
-    if (isinstance(act, torch.nn.PReLU)
-            and type(model.summary) is SigmoidMeanReadout
-            and type(model.discriminator) is BilinearDiscriminator
-            and type(model.loss_fn) is JSDLoss):
-        return act.weight, model.discriminator.weight
-    return None
+    summary, disc, loss_fn = model.summary, model.discriminator, \
+        model.loss_fn
+    if not (type(act) in (PReLU, torch.nn.PReLU)
+            and type(summary) is SigmoidMeanReadout
+            and type(disc) is BilinearDiscriminator
+            and type(loss_fn) is JSDLoss
+            and type(model).loss is DeepGraphInfomax.loss):
+        return None
+    patched = (('forward', ), ('forward', 'pool'), ('forward', 'transform'),
+               ('forward', ), ('loss', 'discriminate'))
+    for module, names in zip((act, summary, disc, loss_fn, model), patched):
+        if any(name in vars(module) for name in names):
+            return None
+    d = disc.weight.size(0)
+    if disc.weight.shape != (d, d) or act.weight.numel() not in (1, d):
+        return None
+    return act.weight, disc.weight

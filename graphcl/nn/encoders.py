@@ -16,8 +16,7 @@ from torch_geometric.nn.resolver import activation_resolver
 from .activations import PReLU
 
 __all__ = ['GNNEncoder', 'GCNEncoder', 'SAGEEncoder', 'GATEncoder',
-           'GINEncoder', 'ENCODERS', 'get_encoder', 'store_input_major_',
-           'reset_in_row_major_order']
+           'GINEncoder', 'ENCODERS', 'get_encoder']
 
 
 def make_activation(act: Union[str, Callable, None], channels: int) -> Module:
@@ -124,40 +123,6 @@ class GNNEncoder(Module):
                 f'{self.hidden_channels}, num_layers={self.num_layers})')
 
 
-def store_input_major_(weight: Tensor) -> Tensor:
-    r"""Stores a linear layer's :math:`(C_{out}, C_{in})` weight transposed
-    in memory (strides ``(1, C_out)``), in place: the shape, the values and
-    the :class:`~torch.nn.Parameter` object are unchanged. Then
-    ``weight.t()``, the :math:`(C_{in}, C_{out})` operand of a sparse
-    product :math:`\mathbf{X}\mathbf{W}^{\top}`, is contiguous, and so is
-    the gradient :math:`\mathbf{X}^{\top}\mathbf{G}` that autograd stores
-    as ``weight.grad``: no transposing copy in either direction (two copies
-    of 1.0 ms each per epoch for DGI on Cora, measured). Dense products
-    cost the same in either layout. Call it before creating the optimizer
-    (optimizer states take the layout of their parameter)."""
-    if not weight.t().is_contiguous():
-        weight.data = weight.data.t().contiguous().t()
-    return weight
-
-
-def reset_in_row_major_order(module: Module, weight: Tensor):
-    r"""``module.reset_parameters()`` drawing :obj:`weight` (one of its
-    parameters) as if it were stored row-major, so that a seed gives the
-    same values whatever the memory layout (in-place random fills follow
-    memory order)."""
-    if weight.is_contiguous():
-        module.reset_parameters()
-        return
-    stored = weight.data
-    weight.data = torch.empty_like(stored,
-                                   memory_format=torch.contiguous_format)
-    try:
-        module.reset_parameters()
-        stored.copy_(weight.data)
-    finally:
-        weight.data = stored  # the same storage as before: optimizer-safe
-
-
 class GCNEncoder(GNNEncoder):
     r"""GCN encoder (`Kipf and Welling, 2017
     <https://arxiv.org/abs/1609.02907>`_); with the defaults (one layer, 512
@@ -167,36 +132,15 @@ class GCNEncoder(GNNEncoder):
         \mathbf{H} = \mathrm{PReLU}\left(\hat{\mathbf{D}}^{-1/2}
         \hat{\mathbf{A}} \hat{\mathbf{D}}^{-1/2} \mathbf{X} \mathbf{W}\right)
 
-    Args:
-        input_major (bool, optional): Store each convolution's weight
-            input-major (:func:`store_input_major_`): DGI's fast path then
-            needs no transposing copies (the ``dgi`` recipe sets it).
-            Initial values are the same either way. Leave it off where code
-            flattens parameters with ``view``, such as
-            ``torch.nn.utils.parameters_to_vector``, which fails on such
-            weights. (default: :obj:`False`)
-
-    See :class:`GNNEncoder` for the other arguments.
+    See :class:`GNNEncoder` for the arguments (``**kwargs`` go to every
+    :class:`~torch_geometric.nn.GCNConv`, e.g. ``improved``,
+    ``add_self_loops``, ``normalize``, ``bias``). The weights are PyG's:
+    plain row-major parameters, which DGI's fast path reads as they are.
     """
     supports_edge_weight = True
 
-    def __init__(self, in_channels: int, hidden_channels: int = 512,
-                 num_layers: int = 1,
-                 act: Union[str, Callable, None] = 'prelu',
-                 dropout: float = 0.0, input_major: bool = False,
-                 **kwargs: Any):
-        super().__init__(in_channels, hidden_channels, num_layers, act,
-                         dropout, **kwargs)
-        self.input_major = input_major
-        if input_major:
-            for conv in self.convs:
-                store_input_major_(conv.lin.weight)
-
     def init_conv(self, in_channels, out_channels, **kwargs):
         return GCNConv(in_channels, out_channels, **kwargs)
-
-    def reset_conv(self, conv: Module):
-        reset_in_row_major_order(conv, conv.lin.weight)
 
 
 class SAGEEncoder(GNNEncoder):

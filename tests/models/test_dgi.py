@@ -389,3 +389,68 @@ def test_dgi_recipe_uses_the_reference_critic_init():
     model = DeepGraphInfomax(16, GCNEncoder(8, 16), SigmoidMeanReadout(),
                              FeatureShuffle())
     assert model.discriminator.init == 'pyg'
+
+
+def test_bad_data_through_embed(bad_case):
+    case, data, needle = bad_case
+    model = build_method('dgi', data.x.size(1), hidden=8)
+    with pytest.raises(ValueError) as e:
+        model.embed(data)
+    assert needle in str(e.value)
+
+
+def test_validation_follows_each_new_graph(graph_factory):
+    # A stream of fresh graphs of one shape, each a temporary: their tensors
+    # take the freed addresses of the previous ones. Each is checked.
+    def graph(i):
+        data = graph_factory(seed=i)
+        if i % 3 == 2:
+            data.x[i, 0] = float('nan')
+        return data
+
+    model = build_method('dgi', graph(0).x.size(1), hidden=8)
+    for i in range(9):
+        if i % 3 == 2:
+            with pytest.raises(ValueError, match='NaN'):
+                model.objective(graph(i))
+            with pytest.raises(ValueError, match='NaN'):
+                model.embed(graph(i))
+        else:
+            assert torch.isfinite(model.objective(graph(i)))
+            assert torch.isfinite(model.embed(graph(i))).all()
+
+
+def test_validation_sees_in_place_edits(graph_factory):
+    data = graph_factory()
+    model = build_method('dgi', data.x.size(1), hidden=8)
+    model.objective(data)
+    model.embed(data)
+    data.x[2, 3] = float('inf')  # same tensor object, edited in place
+    with pytest.raises(ValueError, match='infinite'):
+        model.objective(data)
+    with pytest.raises(ValueError, match='infinite'):
+        model.embed(data)
+    data.x[2, 3] = 0.0
+    model.objective(data)
+    data.edge_index[1, 0] = data.num_nodes  # out of range, in place
+    with pytest.raises(ValueError, match=r'\[0, '):
+        model.objective(data)
+    with pytest.raises(ValueError, match=r'\[0, '):
+        model.embed(data)
+
+
+def test_validation_runs_once_per_input(graph_factory, monkeypatch):
+    import graphcl.models.dgi as dgi_module
+    calls = []
+    check = dgi_module.check_node_data
+    monkeypatch.setattr(dgi_module, 'check_node_data',
+                        lambda data: calls.append(1) or check(data))
+    data = graph_factory()
+    model = build_method('dgi', data.x.size(1), hidden=8)
+    for _ in range(3):
+        model.objective(data)
+    model.embed(data)
+    assert len(calls) == 1
+    data.edge_index = data.edge_index.clone()  # a new tensor: checked again
+    model.objective(data)
+    assert len(calls) == 2

@@ -57,10 +57,9 @@ def graph(n=50, f=30, seed=0):
     return Data(x=x, edge_index=edge_index)
 
 
-def model(data, hidden=8, input_major=True):
+def model(data, hidden=8):
     torch.manual_seed(0)
-    return DeepGraphInfomax(hidden, GCNEncoder(data.num_features, hidden,
-                                               input_major=input_major),
+    return DeepGraphInfomax(hidden, GCNEncoder(data.num_features, hidden),
                             SigmoidMeanReadout(),
                             FeatureShuffle(generator=5))
 
@@ -77,9 +76,10 @@ def test_work_buffers_reused_and_released():
     # a graph of another size gets buffers of its size
     other = graph(n=70)
     m.objective(other)
-    h, pos, neg = m._fast_cache._work[1]
+    h, pos, neg, w_t = m._fast_cache._work[1]
     assert h.shape == (71, 8)  # H and the bias row
     assert pos.shape == neg.shape == (70, 8)
+    assert w_t.shape == (30, 8)  # W^T, then X^T G
 
 
 def test_two_objectives_then_one_backward():
@@ -107,23 +107,40 @@ def test_no_grad_gives_the_loss():
     assert torch.allclose(loss, plain.objective(data), atol=1e-6)
 
 
-def test_row_major_weight_same_gradients_and_layouts():
-    # an input-major weight needs no transposing copies; a row-major one
-    # (GCNEncoder's default, PyG's layout) takes a copy and gives the same
+@pytest.mark.parametrize('density', [0.1, 0.5])  # sparse and dense X
+def test_plain_row_major_weights_and_gradients(density):
+    # PyG's layout: the weight and its gradient are plain row-major tensors
+    # (the transposes live in the fused path's private buffers)
+    g = torch.Generator().manual_seed(3)
     data = graph()
+    data.x = (torch.rand(50, 30, generator=g) < density).float()
     m = model(data)
-    row = model(data, input_major=False)
-    w_row = row.encoder.convs[0].lin.weight
     plain = copy.deepcopy(m)
     plain.fast = False
-    for mod in (m, row, plain):
-        mod.objective(data).backward()
-    w = m.encoder.convs[0].lin.weight
-    assert w.t().is_contiguous() and w.grad.stride() == w.stride()
-    assert w_row.grad.is_contiguous()
-    for p, q, r in zip(m.parameters(), row.parameters(), plain.parameters()):
-        assert torch.allclose(p.grad, r.grad, atol=1e-5)
-        assert torch.allclose(q.grad, r.grad, atol=1e-5)
+    for _ in range(2):  # the private buffers are refreshed every call
+        m.zero_grad()
+        plain.zero_grad()
+        m.objective(data).backward()
+        plain.objective(data).backward()
+        for (k, p), q in zip(m.named_parameters(), plain.parameters()):
+            assert p.is_contiguous() and p.grad.is_contiguous(), k
+            assert p.grad.stride() == p.stride(), k
+            assert torch.allclose(p.grad, q.grad, atol=1e-5), k
+        with torch.no_grad():  # a weight changed in place between calls
+            m.encoder.convs[0].lin.weight.mul_(1.5)
+            plain.encoder.convs[0].lin.weight.mul_(1.5)
+
+
+def test_transpose_into_fallbacks(monkeypatch):
+    import sys
+    from graphcl.models.dgi_fast import transpose_into
+    src = torch.randn(5, 7)
+    assert torch.equal(transpose_into(src, torch.empty(7, 5)), src.t())
+    bf16 = src.bfloat16()  # NumPy cannot view it: PyTorch's copy
+    assert torch.equal(transpose_into(bf16, torch.empty(7, 5,
+                                      dtype=torch.bfloat16)), bf16.t())
+    monkeypatch.setitem(sys.modules, 'numpy', None)  # no NumPy
+    assert torch.equal(transpose_into(src, torch.empty(7, 5)), src.t())
 
 
 def test_retained_and_repeated_backward():
@@ -149,10 +166,8 @@ def test_retained_and_repeated_backward():
         assert torch.allclose(p.grad, q.grad, atol=1e-5)
 
 
-def test_dgi_recipe_uses_input_major_gcn_weights():
+def test_dgi_recipe_has_plain_parameters():
     from graphcl.models import build_method
-    m = build_method('dgi', 10, hidden=8, seed=0)
-    assert m.encoder.input_major
-    assert m.encoder.convs[0].lin.weight.t().is_contiguous()
-    other = build_method('dgi', 10, hidden=8, encoder='sage', seed=0)
-    assert all(p.is_contiguous() for p in other.parameters())
+    for encoder in ('gcn', 'sage'):
+        m = build_method('dgi', 10, hidden=8, encoder=encoder, seed=0)
+        assert all(p.is_contiguous() for p in m.parameters())

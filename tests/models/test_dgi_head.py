@@ -1,9 +1,15 @@
+import copy
+
 import pytest
 import torch
+from torch_geometric.data import Data
 
+from graphcl.corruptions import FeatureShuffle
 from graphcl.losses import JSDLoss
-from graphcl.models.dgi_head import dgi_jsd_head
-from graphcl.nn import BilinearDiscriminator, SigmoidMeanReadout
+from graphcl.models import DeepGraphInfomax
+from graphcl.models.dgi_head import _graph_kept, dgi_jsd_head
+from graphcl.nn import (BilinearDiscriminator, GCNEncoder,
+                        SigmoidMeanReadout)
 from graphcl.nn.activations import PReLU
 
 
@@ -64,3 +70,31 @@ def test_bad_shapes():
         dgi_jsd_head(pos, neg, slope[:3], weight)
     with pytest.raises(ValueError, match='weight shape'):
         dgi_jsd_head(pos, neg, slope, weight[:4])
+
+
+@pytest.mark.parametrize('answer', ['missing', 'raises'])
+def test_graph_kept_fallback(monkeypatch, answer):
+    # PyTorch's private "is the graph retained?" query missing or failing:
+    # the stored gradients are then always kept (copied into .grad), and
+    # every backward is still right.
+    name = '_get_current_graph_task_keep_graph'
+    if answer == 'missing':
+        monkeypatch.delattr(torch._C._autograd, name, raising=False)
+    else:
+        def fail():
+            raise RuntimeError('no graph task')
+        monkeypatch.setattr(torch._C._autograd, name, fail, raising=False)
+    assert _graph_kept()
+    g = torch.Generator().manual_seed(0)
+    data = Data(x=(torch.rand(30, 12, generator=g) < 0.2).float(),
+                edge_index=torch.randint(0, 30, (2, 90), generator=g))
+    torch.manual_seed(0)
+    fast = DeepGraphInfomax(8, GCNEncoder(12, 8), SigmoidMeanReadout(),
+                            FeatureShuffle(generator=1))
+    plain = copy.deepcopy(fast)
+    plain.fast = False
+    for m in (fast, plain):
+        for _ in range(2):  # accumulated over two steps
+            m.objective(data).backward()
+    for p, q in zip(fast.parameters(), plain.parameters()):
+        assert torch.allclose(p.grad, q.grad, atol=1e-5)

@@ -184,42 +184,12 @@ def test_unknown_encoder():
         get_encoder('mlp', F)
 
 
-def test_gcn_input_major_weights_with_row_major_values():
-    torch.manual_seed(0)
-    enc = GCNEncoder(F, D, num_layers=2, input_major=True)
-    torch.manual_seed(0)
-    ref = GCNEncoder(F, D, num_layers=2)  # PyG's row-major storage
-    for conv, conv_ref in zip(enc.convs, ref.convs):
-        w = conv.lin.weight
-        assert w.shape == (D, conv.in_channels) and w.t().is_contiguous()
-        assert conv_ref.lin.weight.is_contiguous()
-        assert torch.equal(w, conv_ref.lin.weight)
-    # a reset draws the same values as row-major storage would, in the
-    # same memory (an optimizer's state keeps matching the parameter)
-    ptrs = [conv.lin.weight.data_ptr() for conv in enc.convs]
-    torch.manual_seed(1)
-    enc.reset_parameters()
-    torch.manual_seed(1)
-    ref.reset_parameters()
-    for conv, conv_ref, ptr in zip(enc.convs, ref.convs, ptrs):
-        assert conv.lin.weight.data_ptr() == ptr
-        assert conv.lin.weight.t().is_contiguous()
-        assert torch.equal(conv.lin.weight, conv_ref.lin.weight)
-    x, edge_index = inputs()
-    assert torch.allclose(enc(x, edge_index), ref(x, edge_index), atol=1e-6)
-    # the default keeps PyG's layout, which view-based utilities need
-    torch.nn.utils.parameters_to_vector(ref.parameters())
-    assert get_encoder('gcn', F, input_major=True).convs[0].lin.weight \
-        .t().is_contiguous()
-
-
-def test_store_input_major_keeps_values_and_parameter():
-    from graphcl.nn.encoders import store_input_major_
-    w = torch.nn.Parameter(torch.randn(4, 6))
-    values = w.detach().clone()
-    assert store_input_major_(w) is w
-    assert w.stride() == (1, 4) and torch.equal(w, values)
-    store_input_major_(w)  # idempotent
-    assert w.stride() == (1, 4)
-    (torch.randn(3, 6) @ w.t()).sum().backward()
-    assert w.grad.stride() == w.stride()  # autograd keeps the layout
+@pytest.mark.parametrize('name', ['gcn', 'sage', 'gat', 'gin'])
+def test_parameters_are_plain_pyg_parameters(name):
+    # PyG's layout: view-based utilities and any optimizer work
+    enc = get_encoder(name, F, hidden_channels=D, num_layers=2)
+    assert all(p.is_contiguous() for p in enc.parameters())
+    vec = torch.nn.utils.parameters_to_vector(enc.parameters())
+    torch.nn.utils.vector_to_parameters(vec * 2, enc.parameters())
+    assert torch.equal(torch.nn.utils.parameters_to_vector(
+        enc.parameters()), vec * 2)
