@@ -80,6 +80,7 @@ class DeepGraphInfomax(GraphMethod):
           (or :math:`(B, D)` summaries with a batch vector)
     """
     supports_minibatch = True
+    supports_sparse_features = True  # minibatch_objective: CSR batch.x
 
     def __init__(self, hidden_channels: int, encoder: Module,
                  summary: Callable, corruption: Callable,
@@ -246,7 +247,7 @@ class DeepGraphInfomax(GraphMethod):
 
         The corruption acts on the whole subgraph; the summary and the loss
         use the seed nodes only."""
-        from .minibatch import encode_seeds, sampled_hops
+        from .minibatch import corrupt_subgraph, encode_seeds, sampled_hops
         batch_size = int(getattr(batch, 'batch_size', batch.num_nodes))
         x, edge_index = batch.x, batch.edge_index
         edge_weight = getattr(batch, 'edge_weight', None)
@@ -257,7 +258,7 @@ class DeepGraphInfomax(GraphMethod):
             self._check_width(tuple(pos_z.shape))
         args = (x, edge_index) if edge_weight is None else \
             (x, edge_index, edge_weight)
-        cor = self.corruption(*args)
+        cor = corrupt_subgraph(self.corruption, *args)
         cor = cor if isinstance(cor, tuple) else (cor, )
         cor_x, cor_edge_index = cor[0], cor[1] if len(cor) > 1 else edge_index
         cor_weight = cor[2] if len(cor) > 2 else edge_weight

@@ -1,9 +1,11 @@
+import copy
+
 import pytest
 import torch
 
 from graphcl.corruptions import NodeDrop
 from graphcl.data import synthetic_sbm
-from graphcl.models import build_method
+from graphcl.models import DeepGraphInfomax, build_method
 from graphcl.models.dgi_minibatch import MiniBatchDGI
 from graphcl.models.minibatch import encode_seeds, sampled_hops
 from graphcl.sampling import neighbor_loader
@@ -86,3 +88,21 @@ def test_wraps_dgi_only():
     with pytest.raises(TypeError, match='DeepGraphInfomax'):
         MiniBatchDGI(torch.nn.Linear(2, 2))
     assert 'MiniBatchDGI(DeepGraphInfomax(32))' == repr(make())
+
+
+def test_sparse_feature_rows_stay_sparse():
+    # DGI takes CSR rows itself (corruption and first layer), with the loss
+    # of dense rows.
+    data = synthetic_sbm(400, avg_degree=6, num_features=120,
+                         sparse_features=True, density=0.03, seed=0)
+    assert DeepGraphInfomax.supports_sparse_features
+    torch.manual_seed(0)
+    dgi = build_method('dgi', 120, encoder='sage', hidden=16, layers=2,
+                       seed=0)
+    twin = copy.deepcopy(dgi)
+    batch = next(iter(neighbor_loader(data, [4, 4], batch_size=40)))
+    assert batch.x.layout == torch.sparse_csr
+    dense = copy.copy(batch)
+    dense.x = batch.x.to_dense()
+    assert torch.allclose(dgi.minibatch_objective(batch),
+                          twin.minibatch_objective(dense), atol=1e-6)
