@@ -240,7 +240,8 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
                          f"train full batch")
     given = dict(method_options, epochs=epochs, patience=patience, lr=lr,
                  weight_decay=weight_decay)
-    settings = method_settings(spec.name, dataset, minibatch, **given)
+    settings = method_settings(spec.name, _canonical_name(dataset),
+                               minibatch, **given)
     given = {k: v for k, v in given.items() if v is not None}
     seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     if not seed_list:
@@ -293,8 +294,9 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
                   normalize_features=normalize_features,
                   probe=probe, probe_selection=probe_selection,
                   std=STD_CONVENTION,
-                  preset=spec.preset(dataset) or None,
-                  preset_source=spec.source if spec.preset(dataset) else None,
+                  preset=spec.preset(_canonical_name(dataset)) or None,
+                  preset_source=(spec.source if spec.preset(
+                      _canonical_name(dataset)) else None),
                   **options)
     if minibatch:
         config.update(batch_size=batch_size, fanout=fanout,
@@ -341,6 +343,18 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
         if rundir is not None:
             rundir.close()
     return metrics
+
+
+def _canonical_name(dataset: Any) -> Any:
+    # A registered dataset's canonical name ('Computers' ->
+    # 'Amazon-Computers'), under which methods keep their presets.
+    if isinstance(dataset, str):
+        from .data.registry import get_spec
+        try:
+            return get_spec(dataset, level='node').name
+        except ValueError:
+            pass
+    return dataset
 
 
 def _data_root(dataset: Any, root: Optional[str]) -> Optional[str]:

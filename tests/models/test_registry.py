@@ -168,3 +168,14 @@ def test_cli_trains_a_registered_method(tiny, small_graph, tmp_path,
     assert 'cannot be trained on sampled' in capsys.readouterr().err
     with pytest.raises(SystemExit):  # an option of another method
         main(['train', 'tiny', '--dataset', str(path), '--corruption', 'x'])
+
+
+def test_presets_follow_dataset_aliases():
+    from graphcl.experiment import _canonical_name
+    assert _canonical_name('Computers') == 'Amazon-Computers'
+    assert _canonical_name('cora') == 'Cora'
+    assert _canonical_name('my_graph.pt') == 'my_graph.pt'
+    for name in list_methods():
+        spec = get_method(name)
+        for dataset in spec.presets:  # every preset names a real dataset
+            assert _canonical_name(dataset) == dataset, (name, dataset)
