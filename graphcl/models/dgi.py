@@ -8,9 +8,9 @@ from torch.nn import Module
 
 from torch_geometric.data import Data
 
-from ..data.checks import check_node_data
 from ..losses import JSDLoss
 from ..nn.discriminators import BilinearDiscriminator, Discriminator
+from ..validation import check_node_data
 from .base import GraphMethod, _reset, encoder_inputs
 from .dgi_fast import (FastGCNCache, TensorStamp, fast_encode_pair,
                        fast_path_supported)
