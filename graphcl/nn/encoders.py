@@ -4,6 +4,15 @@ Every encoder maps ``(x, edge_index, edge_weight=None)`` to node embeddings
 of width :obj:`hidden_channels`, and exposes its layers as :obj:`convs` and
 :obj:`acts` so that layer-wise (mini-batch) inference can run them one at a
 time.
+
+Why not PyG's :class:`~torch_geometric.nn.models.BasicGNN`: it leaves the
+last layer without activation and shares one activation module across
+layers, while DGI-style encoders apply an activation after every layer,
+each with its own learnable slopes (PReLU). Activations are still resolved
+by PyG's :func:`~torch_geometric.nn.resolver.activation_resolver`, and the
+layers are PyG's convolutions, unchanged. :func:`get_encoder` and the other
+``get_*`` functions resolve graphcl's own part names (``'gcn'``,
+``'sigmoid_mean'``, ``'jsd'``...), which PyG's resolvers do not know.
 """
 from typing import Any, Callable, Optional, Union
 
