@@ -465,10 +465,11 @@ class NodeDrop(Corruption):
             return CorruptionResult(x, edge_index, edge_select)
 
         subset = keep.nonzero().view(-1)
-        if edge_index is not None:
-            mapping = torch.full((num_nodes, ), -1, dtype=torch.long,
+        if edge_index is not None:  # new ids, in edge_index's own dtype
+            mapping = torch.full((num_nodes, ), -1, dtype=edge_index.dtype,
                                  device=device)
-            mapping[subset] = torch.arange(subset.numel(), device=device)
+            mapping[subset] = torch.arange(subset.numel(), device=device,
+                                           dtype=edge_index.dtype)
             edge_index = mapping[edge_index]
         if x is not None:
             x = x[subset]

@@ -2,16 +2,35 @@ r"""Fixtures shared by the whole test suite.
 
 ``tests/data/conftest.py`` adds, for the ``graphcl.data`` tests, a per-test
 cache and a network guard.
+
+Hypothesis (the fuzz tests, ``test_*_fuzz.py``) runs under a fixed profile:
+``ci`` by default (derandomized, so every run draws the same examples; few
+examples, no example database, no deadline), ``dev`` for a longer random
+search with ``HYPOTHESIS_PROFILE=dev``. A failure prints the example and a
+``@reproduce_failure`` blob.
 """
 import os
+import sys
 from pathlib import Path
 from typing import Optional
 
 import pytest
 import torch
+from hypothesis import HealthCheck, settings
 from torch_geometric.data import Data
 
 REPO = Path(__file__).resolve().parents[1]
+
+# The fuzz tests import their strategies as ``strategies`` (tests/strategies.py).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+settings.register_profile(
+    'ci', derandomize=True, max_examples=25, deadline=None, database=None,
+    print_blob=True, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    'dev', max_examples=300, deadline=None, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get('HYPOTHESIS_PROFILE', 'ci'))
 SHARED_FALLBACK = REPO.parent / 'shared' / 'datasets'
 
 

@@ -3,8 +3,10 @@ r"""Readouts: node embeddings to a summary vector per graph.
 Every readout is called as ``readout(z, *args, batch=None, **kwargs)``: extra
 positional and keyword arguments (the encoder's inputs, as PyG's
 :class:`~torch_geometric.nn.models.DeepGraphInfomax` passes them) are ignored
-except :obj:`batch`. Without :obj:`batch` the result has shape ``[D]``; with
-it, ``[B, D]``.
+except :obj:`batch`. Without :obj:`batch` the result has shape ``[D]`` (and
+a graph without nodes raises a :class:`ValueError`); with it, ``[B, D]``
+(a graph of the batch without nodes pools to zeros, to 0.5 after the sigmoid
+of :class:`SigmoidMeanReadout`).
 """
 from typing import Optional
 
@@ -35,6 +37,11 @@ class Readout(Module):
         if batch is not None and batch.numel() != z.size(0):
             raise ValueError(f"'batch' has {batch.numel()} entries but there "
                              f"are {z.size(0)} nodes")
+        if batch is None and z.size(0) == 0:
+            raise ValueError(f"{type(self).__name__} got a graph with no nodes"
+                             f" (embeddings of shape {tuple(z.shape)}), which "
+                             f"has no summary; give a graph with at least "
+                             f"one node")
         return self.pool(z, batch, size)
 
     def __repr__(self) -> str:
