@@ -1,5 +1,6 @@
 r"""Pretrain a method over several seeds, probe it, and report metrics: the
 engine behind ``graphcl train`` and the benchmark scripts."""
+import copy
 import os
 import statistics
 import sys
@@ -104,6 +105,14 @@ def _pretrain_minibatch(trainer, data, optimizer, *, fanout, batch_size,
     # (trainer.csc) for the layer-wise inference that follows.
     from .distributed import all_reduce_mean, split_nodes
     from .sampling import make_neighbor_sampler, neighbor_loader
+    from .sampling.features import mostly_zero, to_sparse_rows
+    x = data.x
+    if isinstance(x, torch.Tensor) and x.layout == torch.strided and \
+            x.is_floating_point() and mostly_zero(x):
+        # Mostly-zero features (bag-of-words): CSR once per seed, so that
+        # every batch gathers sparse rows without converting again.
+        data = copy.copy(data)
+        data.x = to_sparse_rows(x)
     sampler = make_neighbor_sampler(data, fanout)
     trainer.csc = getattr(sampler, 'csc', None)
     train_model = trainer
