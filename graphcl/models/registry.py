@@ -18,9 +18,10 @@ them costs no import); your own method is added with
 """
 import importlib
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
-from torch.nn import Module
+if TYPE_CHECKING:  # no PyTorch import to list methods or show their options
+    from torch.nn import Module
 
 __all__ = ['MethodSpec', 'TRAIN_DEFAULTS', 'BUILTIN_METHODS', 'METHODS',
            'register_method', 'get_method', 'list_methods', 'build_method',
@@ -56,7 +57,7 @@ class MethodSpec:
             mode (e.g. a GraphSAGE encoder).
     """
     name: str
-    build: Callable[..., Module]
+    build: Callable[..., 'Module']
     defaults: Dict[str, Any]
     help: Dict[str, str] = field(default_factory=dict)
     train: Dict[str, Any] = field(default_factory=dict)
@@ -179,7 +180,7 @@ def method_settings(name: str, dataset: Any = None,
 
 
 def build_method(name: str, in_channels: int, seed: Optional[int] = None,
-                 **options: Any) -> Module:
+                 **options: Any) -> 'Module':
     r"""Builds method :obj:`name` for inputs with :obj:`in_channels`
     features from its defaults and :obj:`options`; unknown option names
     raise :class:`ValueError`. :obj:`seed` seeds the method's random parts
