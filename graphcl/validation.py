@@ -65,6 +65,11 @@ def _check_x(data: Data, problems: List[str]) -> None:
             f"data.x has {x.size(0)} rows but data.num_nodes was set to "
             f"{data.num_nodes}: there must be one feature row per node; fix "
             f"data.x or set data.num_nodes = data.x.size(0)")
+    elif x.size(0) == 0:
+        problems.append(
+            f"the graph has no nodes (data.x has shape {tuple(x.shape)}): "
+            f"there is nothing to embed, and losses over no nodes are NaN; "
+            f"give a graph with at least one node")
 
 
 def _check_edge_index(data: Data, problems: List[str]) -> None:
@@ -113,8 +118,9 @@ def _check_y(data: Data, require_labels: bool, problems: List[str]) -> None:
                 "the probe")
         return
     num_nodes = data.num_nodes
-    if not torch.is_tensor(y) or y.size(0) != num_nodes:
-        size = y.size(0) if torch.is_tensor(y) else type(y).__name__
+    if not torch.is_tensor(y) or y.dim() == 0 or y.size(0) != num_nodes:
+        size = (f'shape {tuple(y.shape)}' if torch.is_tensor(y) else
+                type(y).__name__)
         problems.append(f"data.y must hold one label per node "
                         f"({num_nodes}), got {size}")
     elif require_labels and (y.dim() != 1 or y.is_floating_point()):
@@ -136,7 +142,7 @@ def _check_splits(data: Data, require_splits: bool,
         if mask is None:
             continue
         if (not torch.is_tensor(mask) or mask.dtype != torch.bool
-                or mask.size(0) != data.num_nodes):
+                or mask.dim() == 0 or mask.size(0) != data.num_nodes):
             desc = (f'{mask.dtype} of shape {tuple(mask.shape)}'
                     if torch.is_tensor(mask) else type(mask).__name__)
             problems.append(f"data.{key} must be a bool tensor of shape "
@@ -156,8 +162,9 @@ def check_node_data(
     and raises a :class:`ValueError` listing every problem found and how to
     fix it.
 
-    Checked: node features ``x`` (present, 2-D, floating point, finite, one
-    row per node when ``num_nodes`` is set separately), ``edge_index``
+    Checked: node features ``x`` (present, 2-D, floating point, finite, at
+    least one row, one row per node when ``num_nodes`` is set separately),
+    ``edge_index``
     (int64, shape ``[2, num_edges]``, indices in ``[0, num_nodes)``), labels
     ``y`` (one per node; 1-D long if :obj:`require_labels`) and the split
     masks ``train_mask``/``val_mask``/``test_mask`` (bool, one per node).
