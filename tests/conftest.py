@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 settings.register_profile(
-    'ci', derandomize=True, max_examples=25, deadline=None, database=None,
+    'ci', derandomize=True, max_examples=15, deadline=None, database=None,
     print_blob=True, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile(
     'dev', max_examples=300, deadline=None, print_blob=True,

@@ -6,7 +6,7 @@ and :func:`~graphcl.losses.gram_logsumexp` equal their float64 reference."""
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import given
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from graphcl.losses import (donsker_varadhan_loss, gram_logsumexp,
@@ -137,6 +137,7 @@ def test_nt_xent_empty_batch_message():
 @pytest.mark.xfail(strict=True, reason='nt_xent normalises rows with entries '
                    'beyond ~1e19 to zero (the float32 norm overflows), a '
                    'finite but wrong loss: graphcl/losses.py (being edited)')
+@settings(phases=(Phase.explicit, Phase.reuse, Phase.generate))  # no shrink
 @given(pair=views(bound=1e3), scale=st.sampled_from((1e20, 1e30)),
        block_size=st.sampled_from((None, 4)))
 def test_nt_xent_huge_rows_keep_their_direction(pair, scale, block_size):
