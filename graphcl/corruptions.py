@@ -363,7 +363,7 @@ class EdgeDrop(Corruption):
         edge_index = self._require_edges(edge_index, 'EdgeDrop')
         device = edge_index.device
         if self.force_undirected:
-            row, col = edge_index
+            row, col = edge_index.long()  # int32 keys overflow from 46341
             n = max(num_nodes, int(edge_index.max()) + 1
                     if edge_index.numel() > 0 else 0)
             key = torch.minimum(row, col) * n + torch.maximum(row, col)

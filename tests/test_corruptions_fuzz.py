@@ -9,7 +9,7 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-from torch_geometric.data import Data
+from torch_geometric.data import Batch, Data
 
 from graphcl.corruptions import (Compose, EdgeDrop, FeatureMask,
                                  FeatureNoise, FeatureShuffle, Identity,
@@ -183,3 +183,61 @@ def test_feature_shuffle_permutes_rows(data, seed):
     perm = FeatureShuffle(generator=seed).permutation(data.num_nodes)
     assert torch.equal(out.x, data.x[perm])
     assert torch.equal(perm.sort().values, torch.arange(data.num_nodes))
+
+
+@pytest.mark.parametrize('name', sorted(set(CORRUPTIONS) - KEEPS_NODES))
+@given(parts=st.lists(graphs(num_features=3, index_dtypes=(torch.long, ),
+                             edge_weight=True, extreme=False),
+                      min_size=1, max_size=3),
+       p=probabilities, seed=seeds)
+def test_batch(name, parts, p, seed):
+    r"""On a :class:`~torch_geometric.data.Batch`, corruptions that remove
+    nodes give a Batch whose ``batch`` and ``ptr`` follow the kept nodes,
+    with edges within their graph."""
+    batch = Batch.from_data_list(parts)
+    out = CORRUPTIONS[name](p, seed)(batch)
+    assert isinstance(out, Batch)
+    n = out.num_nodes
+    assert out.x.shape == (n, 3) and out.batch.shape == (n, )
+    counts = torch.bincount(out.batch, minlength=len(parts))
+    assert torch.equal(out.ptr, torch.cat([counts.new_zeros(1),
+                                           counts.cumsum(0)]))
+    assert bool((out.batch[1:] >= out.batch[:-1]).all())
+    ei = out.edge_index
+    assert out.edge_weight.shape == (ei.size(1), )
+    if ei.numel():
+        assert 0 <= int(ei.min()) and int(ei.max()) < n
+        assert torch.equal(out.batch[ei[0]], out.batch[ei[1]])
+
+
+@given(name=st.sampled_from(sorted(CORRUPTIONS)), data=graph_with_attrs(),
+       p=probabilities, seed=seeds)
+def test_int32_equals_int64(name, data, p, seed):
+    r"""int32 indices give the int64 result, in int32."""
+    data.edge_index = data.edge_index.long()
+    ref = CORRUPTIONS[name](p, seed)(data)
+    data.edge_index = data.edge_index.int()
+    out = CORRUPTIONS[name](p, seed)(data)
+    assert out.edge_index.dtype == torch.int32
+    assert torch.equal(out.edge_index.long(), ref.edge_index)
+    assert torch.equal(out.x, ref.x) and torch.equal(out.edge_id, ref.edge_id)
+
+
+@given(name=st.sampled_from(('edge_drop', 'edge_drop_undirected',
+                             'node_drop', 'node_drop_relabel')),
+       num_nodes=st.one_of(st.sampled_from((50_000, 2**21)),
+                           st.integers(1, 2**21)),
+       seed=seeds, p=st.sampled_from((0.5, 0.2)),
+       edges=st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)),
+                      min_size=2, max_size=20))
+def test_large_node_ids_int32_equals_int64(name, num_nodes, seed, p, edges):
+    r"""Edges between nodes with large ids (where products of two int32
+    ids overflow): int32 indices give the int64 result."""
+    edge_index = (torch.tensor(edges, dtype=torch.float64).view(-1, 2).t()
+                  * (num_nodes - 1)).round().long()
+    edge_index = torch.cat([edge_index, edge_index.flip(0)], dim=1)
+    ref = CORRUPTIONS[name](p, seed)(None, edge_index, num_nodes=num_nodes)
+    out = CORRUPTIONS[name](p, seed)(None, edge_index.int(),
+                                     num_nodes=num_nodes)
+    assert out[1].dtype == torch.int32
+    assert torch.equal(out[1].long(), ref[1])
