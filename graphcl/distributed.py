@@ -32,6 +32,7 @@ __all__ = ['DistEnv', 'TORCHRUN_VARS', 'in_torchrun', 'init_distributed',
            'cleanup_distributed', 'split_nodes', 'is_main',
            'all_reduce_mean', 'check_nproc']
 
+#: The environment variables ``torchrun`` sets in every process.
 TORCHRUN_VARS = ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR',
                  'MASTER_PORT')
 

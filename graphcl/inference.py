@@ -113,7 +113,8 @@ def layerwise_inference(encoder: Module, data: Data, batch_size: int = 4096,
             ``edge_weight`` ``[E]``).
         batch_size (int, optional): Nodes per chunk. (default: ``4096``)
         csc (CSC, optional): Prebuilt CSC adjacency of :obj:`data` (e.g.
-            :attr:`TorchNeighborSampler.csc`) to avoid rebuilding it.
+            the ``csc`` of a :class:`~graphcl.sampling.TorchNeighborSampler`)
+            to avoid rebuilding it.
         device (str or torch.device, optional): Where chunks are computed
             (default: the encoder's device).
         progress (bool, optional): Show a tqdm bar per layer.

@@ -125,7 +125,7 @@ def plot_probe_grid(grids: Mapping[int, Sequence[Sequence[float]]],
                     title: Optional[str] = None,
                     aggregate: Optional[bool] = None):
     r"""Draws the linear probe's validation and test accuracy over its
-    weight-decay grid (:attr:`graphcl.eval.ProbeResult.grid`).
+    weight-decay grid (the ``grid`` of a :class:`graphcl.eval.ProbeResult`).
 
     The weight decays are placed evenly in grid order (the grid holds
     :math:`0`, so no log axis); the chosen one (best validation accuracy,
@@ -357,8 +357,9 @@ def plot_embeddings(z: Any, path: Optional[Union[str, Path]] = None,
                 m = (yy == c).numpy()
                 ax.scatter(pts[m, 0], pts[m, 1], s=size, color=colours(i),
                            alpha=0.8, linewidths=0, label=str(c))
-            ax.legend(title='class', fontsize='small', markerscale=
-                      max(1.0, 20.0 / size) ** 0.5, loc='best')
+            scale = max(1.0, 20.0 / size) ** 0.5
+            ax.legend(title='class', fontsize='small', markerscale=scale,
+                      loc='best')
         else:
             lab = ~unl
             sc = ax.scatter(pts[lab.numpy(), 0], pts[lab.numpy(), 1], s=size,

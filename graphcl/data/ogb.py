@@ -214,8 +214,8 @@ def load_ogb_graph(
     :class:`~ogb.graphproppred.PygGraphPropPredDataset` (as
     :class:`~graphcl.data.ogb_datasets.SafeGraphPropPredDataset`) from
     ``<root>/ogb/<name with _>``, and returns it with its official split
-    (:meth:`get_idx_split`, keys :obj:`"train"`, :obj:`"valid"`,
-    :obj:`"test"`). Node features stay as ogb gives them (integer atom
+    (:meth:`~ogb.graphproppred.PygGraphPropPredDataset.get_idx_split`,
+    keys :obj:`"train"`, :obj:`"valid"`, :obj:`"test"`). Node features stay as ogb gives them (integer atom
     features for molecules: embed them with
     :class:`ogb.graphproppred.mol_encoder.AtomEncoder` or cast them).
 

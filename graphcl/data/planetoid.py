@@ -12,16 +12,15 @@ files are re-saved (protocol 2). Any other global raises a
 :class:`~graphcl.data.serialization.DataFileError` naming the file, before
 anything from it runs.
 
-=================================  =========================================
-global in the file                 found in
-=================================  =========================================
-``numpy.ndarray``, ``numpy.dtype`` every file but ``graph``
-``numpy.core.multiarray``          every file but ``graph``
-``._reconstruct``
-``scipy.sparse.csr.csr_matrix``    ``x``, ``tx``, ``allx``
-``__builtin__.list``,              ``graph`` (a ``defaultdict(list)``)
+======================================  ===================================
+global in the file                      found in
+======================================  ===================================
+``numpy.ndarray``, ``numpy.dtype``      every file but ``graph``
+``numpy.core.multiarray._reconstruct``  every file but ``graph``
+``scipy.sparse.csr.csr_matrix``         ``x``, ``tx``, ``allx``
+``__builtin__.list``,                   ``graph`` (a ``defaultdict(list)``)
 ``collections.defaultdict``
-=================================  =========================================
+======================================  ===================================
 """
 import collections
 import os

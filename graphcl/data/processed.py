@@ -175,7 +175,7 @@ class SafeProcessingMixin:
 
     def reprocess(self, raw: Optional[Dict[str, Any]] = None) -> None:
         r"""Processes the raw files again (with the dataset's
-        :meth:`process`) and records them.
+        :meth:`~torch_geometric.data.Dataset.process`) and records them.
 
         Args:
             raw (Dict, optional): The raw files'

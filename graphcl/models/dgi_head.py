@@ -182,7 +182,8 @@ def fused_head_parts(model) -> Optional[Tuple[Tensor, Tensor]]:
     :class:`~graphcl.nn.SigmoidMeanReadout`,
     :class:`~graphcl.nn.BilinearDiscriminator`,
     :class:`~graphcl.losses.JSDLoss`, none of them subclassed or patched,
-    and the model's own :meth:`loss`), else ``None``."""
+    and the model's own
+    :meth:`~graphcl.models.DeepGraphInfomax.loss`), else ``None``."""
     from ..nn.activations import PReLU
     from .dgi import DeepGraphInfomax
     act = model.encoder.acts[-1]

@@ -438,6 +438,8 @@ def _amco(hidden, lr, epochs):
                 weight_decay=0.0, power=10, feature_mask=0.2)
 
 
+#: GGD's registration (``'ggd'`` in
+#: :data:`~graphcl.models.registry.BUILTIN_METHODS`).
 METHOD = MethodSpec(
     'ggd', build_ggd, GGD_DEFAULTS,
     description='GGD: Graph Group Discrimination (Zheng et al., NeurIPS '

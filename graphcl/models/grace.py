@@ -55,7 +55,7 @@ class GRACEEncoder(GCNEncoder):
         \quad \mathbf{W}^{(L-1)} \in \mathbb{R}^{2D \times D}
 
     A :class:`~graphcl.nn.GCNEncoder` (layer by layer, layer-wise
-    inference), whose :attr:`out_channels` is :math:`D`.
+    inference), whose :obj:`out_channels` is :math:`D`.
 
     Args:
         in_channels (int): Input feature width :math:`F`.
@@ -136,9 +136,10 @@ class GRACE(GraphMethod):
             ``(x, edge_index[, edge_weight]) -> [N, D]``.
         projector (Module): The projection head :math:`g`
             ``[N, D] -> [N, D']``.
-        view1 (Module), view2 (Module): The corruptions drawing each view
-            from ``(x, edge_index[, edge_weight])``, e.g.
+        view1 (Module): The corruption drawing the first view from
+            ``(x, edge_index[, edge_weight])``, e.g.
             ``Compose([EdgeDrop(0.2), FeatureMask(0.3)])``.
+        view2 (Module): The corruption drawing the second view.
         tau (float, optional): Temperature :math:`\tau > 0`.
             (default: ``0.5``)
         block_size (int, optional): Rows per block of the loss
@@ -258,6 +259,8 @@ def _preset(hidden, proj_hidden, act, e1, e2, f1, f2, tau, lr, epochs):
                 epochs=epochs, patience=0)
 
 
+#: GRACE's registration (``'grace'`` in
+#: :data:`~graphcl.models.registry.BUILTIN_METHODS`).
 METHOD = MethodSpec(
     'grace', build_grace, GRACE_DEFAULTS,
     description='GRACE: Deep Graph Contrastive Representation Learning '

@@ -1,4 +1,6 @@
-r"""Building blocks: encoders, readouts, discriminators, heads."""
+r"""Building blocks: encoders, readouts, discriminators, heads, and
+:class:`PReLU` (PyTorch's, with a faster CPU backward)."""
+from .activations import PReLU, prelu
 from .encoders import (GNNEncoder, GCNEncoder, SAGEEncoder, GATEncoder,
                        GINEncoder, get_encoder)
 from .readouts import (Readout, SigmoidMeanReadout, MeanReadout, SumReadout,
@@ -12,5 +14,5 @@ __all__ = [
     'get_encoder', 'Readout', 'SigmoidMeanReadout', 'MeanReadout',
     'SumReadout', 'MaxReadout', 'AttentionReadout', 'get_readout',
     'Discriminator', 'BilinearDiscriminator', 'DotDiscriminator',
-    'get_discriminator', 'ProjectionHead'
+    'get_discriminator', 'ProjectionHead', 'PReLU', 'prelu'
 ]

@@ -179,7 +179,8 @@ class GATEncoder(GNNEncoder):
 
     Args:
         heads (int, optional): Number of attention heads. (default: ``4``)
-        (see :class:`GNNEncoder` for the others)
+
+    The other arguments are those of :class:`GNNEncoder`.
     """
     def __init__(self, in_channels: int, hidden_channels: int = 512,
                  num_layers: int = 1, act='elu', dropout: float = 0.0,

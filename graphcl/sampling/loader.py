@@ -102,8 +102,9 @@ def parse_fanout(value: Union[str, Sequence[int]]) -> List[int]:
 
 
 def pyg_sampler_available() -> bool:
-    r"""Whether PyG's compiled :class:`~torch_geometric.sampler.
-    NeighborSampler` can run (``pyg-lib`` or ``torch-sparse`` installed)."""
+    r"""Whether PyG's compiled
+    :class:`~torch_geometric.sampler.NeighborSampler` can run (``pyg-lib``
+    or ``torch-sparse`` installed)."""
     import torch_geometric.typing as t
     return bool(t.WITH_PYG_LIB or t.WITH_TORCH_SPARSE)
 
