@@ -55,6 +55,11 @@ class MethodSpec:
             mini-batches (``--batch-size``). (default: :obj:`False`)
         minibatch_defaults (dict, optional): Option overrides in mini-batch
             mode (e.g. a GraphSAGE encoder).
+        memory (callable, optional): ``memory(stats, options, model) ->
+            MethodMemory``: the method's graph constants and activations
+            per layer and view, for the memory estimate checked before
+            full-batch training (:mod:`graphcl.memory`). (default:
+            :obj:`None`, a conservative generic estimate)
     """
     name: str
     build: Callable[..., 'Module']
@@ -66,6 +71,7 @@ class MethodSpec:
     description: str = ''
     minibatch: bool = False
     minibatch_defaults: Dict[str, Any] = field(default_factory=dict)
+    memory: Optional[Callable[..., Any]] = None
 
     def __post_init__(self):
         self.name = self.name.lower()

@@ -1,0 +1,292 @@
+import argparse
+import resource
+
+import pytest
+import torch
+from torch_geometric.data import Data
+
+from graphcl.memory import (BASELINE_BYTES, GraphStats, MethodMemory,
+                            OutOfMemoryEstimate, check_fits, csr_bytes,
+                            dgi_memory, estimate_full_batch,
+                            estimate_minibatch, format_bytes, generic_memory,
+                            grace_memory, memory_hook, parse_memory)
+from graphcl.models import METHODS, MethodSpec, get_method, register_method
+from graphcl.models.dgi_builder import build_dgi
+
+CORA = GraphStats(2708, 10556, 1433, 49216, name='Cora')
+BIG = GraphStats(2_000_000, 20_000_000, 128, name='big')
+
+
+@pytest.fixture(autouse=True)
+def untuned_allocator(monkeypatch):
+    # Estimates follow whether graphcl.perf.tune_cpu_allocator ran in this
+    # process (CLI tests run it): make them independent of test order.
+    import graphcl.perf
+    monkeypatch.setattr(graphcl.perf, '_tuned', False)
+
+
+def stats(n=10_000, e=100_000, f=128, **kw):
+    return GraphStats(n, e, f, **kw)
+
+
+def total(s, method='dgi', **options):
+    return estimate_full_batch(s, method, options).total
+
+
+def test_grows_with_nodes_edges_features_width_and_layers():
+    base = total(stats())
+    assert total(stats(n=20_000)) > base
+    assert total(stats(e=400_000)) > base
+    assert total(stats(f=512)) > base
+    assert total(stats(), hidden=1024) > base
+    assert total(stats(), layers=2) > base
+    # The per-node parts scale linearly: doubling N (and E with it)
+    # doubles everything but the baseline and the parameters.
+    a = estimate_full_batch(stats(), 'dgi', {})
+    b = estimate_full_batch(stats(n=20_000, e=200_000), 'dgi', {})
+    grow = (b.total - b.baseline - sum(b.parameters.values()))
+    base_part = (a.total - a.baseline - sum(a.parameters.values()))
+    assert grow == pytest.approx(2 * base_part, rel=0.01)
+
+
+def test_width_scales_activations_and_quadratic_parameters():
+    a = estimate_full_batch(stats(), 'dgi', dict(hidden=256))
+    b = estimate_full_batch(stats(), 'dgi', dict(hidden=512))
+    assert sum(b.training.values()) > 1.9 * sum(a.training.values())
+    # The bilinear critic is D x D: parameters grow faster than linearly.
+    assert b.parameters['parameters'] > 2 * a.parameters['parameters']
+
+
+def test_parameters_counted_exactly_without_allocating():
+    est = estimate_full_batch(CORA, 'dgi', dict(hidden=64))
+    model = build_dgi(1433, **{**get_method('dgi').defaults, 'hidden': 64})
+    p = sum(t.numel() * 4 for t in model.parameters())
+    assert est.parameters['parameters'] == p
+    assert sum(est.parameters.values()) == 5 * p  # + grad, Adam, best copy
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    huge = estimate_full_batch(CORA, 'dgi', dict(hidden=100_000))
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    assert (after - before) * 1024 < 200 * 2**20  # 40 GB never allocated
+    assert huge.parameters['parameters'] > 40 * 10**9
+
+
+def test_breakdown_adds_up_and_prints():
+    est = estimate_full_batch(CORA, 'dgi', {})
+    p = est.parts
+    assert est.total == (p['baseline'] + p['data'] + p['parameters']
+                         + p['constants'] + max(p['training'],
+                                                p['embedding']))
+    assert est.baseline == BASELINE_BYTES
+    text = str(est)
+    for word in ('features (dense)', 'row-normalised features',
+                 'edge_index', 'Adam moments', 'best state',
+                 'normalised adjacency', 'work buffers', 'encoder forward',
+                 format_bytes(est.total)):
+        assert word in text
+    assert format_bytes(est.total) in est.summary()
+
+
+def test_dgi_paths():
+    fused = estimate_full_batch(CORA, 'dgi', {})
+    assert any('bias column' in k for k in fused.constants)
+    # Cora's features are 1.3 % non-zero: cached as CSR by the fast path.
+    assert any('CSR cache' in k for k in fused.constants)
+    fast = estimate_full_batch(CORA, 'dgi', dict(layers=2))
+    assert not any('bias column' in k for k in fast.constants)
+    assert sum(fast.training.values()) > sum(fused.training.values())
+    plain = estimate_full_batch(CORA, 'dgi', dict(encoder='sage'))
+    assert plain.constants == {}
+    assert any('messages' in k for k in plain.training)
+    dense = estimate_full_batch(GraphStats(2708, 10556, 1433), 'dgi', {})
+    assert not any('CSR cache' in k for k in dense.constants)
+
+
+def test_sparse_features_counted_as_sparse():
+    n, f, nnz = 100_000, 5000, 500_000
+    sparse = GraphStats(n, 10 * n, f, nnz, sparse_features=True)
+    dense = GraphStats(n, 10 * n, f)
+    est_s = estimate_full_batch(sparse, 'dgi', {})
+    est_d = estimate_full_batch(dense, 'dgi', {})
+    assert est_s.data['features (sparse CSR)'] == csr_bytes(n, nnz)
+    assert est_d.data['features (dense)'] == n * f * 4
+    assert est_s.total < est_d.total - n * f * 4
+    # from_data reads a sparse x as sparse, and counts dense non-zeros.
+    x = torch.zeros(50, 30)
+    x[::7, 3] = 1.0
+    data = Data(x=x.to_sparse_csr(), edge_index=torch.tensor([[0, 1],
+                                                              [1, 0]]))
+    s = GraphStats.from_data(data)
+    assert s.sparse_features and s.feature_nnz == 8
+    assert s.feature_bytes() == csr_bytes(50, 8)
+    s = GraphStats.from_data(Data(x=x, edge_index=data.edge_index))
+    assert not s.sparse_features and s.feature_nnz == 8
+    assert s.num_edges == 2 and s.num_nodes == 50
+    coo = GraphStats.from_data(Data(x=x.to_sparse(), edge_index=data.
+                                    edge_index))
+    assert coo.sparse_features and coo.feature_nnz == 8
+
+
+def test_graph_stats_refuses_bad_values():
+    with pytest.raises(ValueError, match='num_nodes'):
+        GraphStats(-1, 0, 3)
+    with pytest.raises(ValueError, match='feature_nnz'):
+        GraphStats(2, 0, 3, feature_nnz=7)
+    with pytest.raises(ValueError, match='feature_nnz'):
+        GraphStats(2, 0, 3, sparse_features=True)
+    with pytest.raises(ValueError, match='data.x'):
+        GraphStats.from_data(Data(edge_index=torch.zeros(2, 0).long(),
+                                  num_nodes=3))
+
+
+def test_unknown_option_refused():
+    with pytest.raises(ValueError, match='hiden'):
+        estimate_full_batch(CORA, 'dgi', dict(hiden=3))
+    # Training settings among the options are ignored.
+    estimate_full_batch(CORA, 'dgi', dict(lr=0.1, epochs=3))
+
+
+def test_check_fits_passes_and_refuses_with_estimate_and_batch_size():
+    est = estimate_full_batch(BIG, 'dgi', dict(hidden=512))
+    assert check_fits(est, est.total) is est
+    assert check_fits(est, available=est.total + 2**30) is est
+    with pytest.raises(OutOfMemoryEstimate) as info:
+        check_fits(est, '16G')
+    err = info.value
+    assert isinstance(err, ValueError)
+    msg = str(err)
+    assert '\n' not in msg
+    assert format_bytes(est.total) in msg and '16.0 GiB' in msg
+    assert ('graphcl train dgi --dataset big --batch-size '
+            in msg) and '--fanout 10' in msg
+    assert err.suggestion is not None
+    assert err.suggestion.total <= 16 * 2**30
+    assert format_bytes(err.suggestion.total) in msg
+    assert err.limit == 16 * 2**30 and err.estimate is est
+    # The memory available (measured or given) is the default limit.
+    with pytest.raises(OutOfMemoryEstimate, match='available'):
+        check_fits(est, available=2**30)
+
+
+def test_check_fits_without_a_fitting_batch_size():
+    est = estimate_full_batch(CORA, 'dgi', dict(hidden=100_000))
+    with pytest.raises(ValueError, match='reduce --hidden') as info:
+        check_fits(est, '64G')
+    assert info.value.suggestion is None
+    assert 'no --batch-size run fits' in str(info.value)
+
+
+def test_minibatch_estimate():
+    small = estimate_minibatch(BIG, 'dgi', {}, batch_size=256,
+                               fanout=[10, 10])
+    large = estimate_minibatch(BIG, 'dgi', {}, batch_size=1024,
+                               fanout=[10, 10])
+    assert sum(small.training.values()) < sum(large.training.values())
+    assert small.total <= large.total < total(BIG)
+    assert large.command == ('graphcl train dgi --dataset big --batch-size '
+                             '1024 --fanout 10,10')
+    assert 'CSC adjacency of the sampler' in large.data
+    assert 'mini-batch' in large.mode
+    # DGI's mini-batch default is a GraphSAGE encoder, one layer per hop.
+    assert large.parameters['parameters'] > small.parameters[
+        'parameters'] // 2
+
+
+@pytest.mark.parametrize('text,expected', [
+    ('8G', 8 * 2**30), ('512M', 512 * 2**20), ('512m', 512 * 2**20),
+    ('1.5G', int(1.5 * 2**30)), ('2048k', 2048 * 2**10), ('1T', 2**40),
+    ('8GB', 8 * 2**30), ('8GiB', 8 * 2**30), (' 4 g ', 4 * 2**30),
+    ('1073741824', 2**30), ('100b', 100), (1234, 1234)])
+def test_parse_memory(text, expected):
+    assert parse_memory(text) == expected
+
+
+@pytest.mark.parametrize('bad', ['', 'abc', '8X', '-1G', '0', '0.1', 'G',
+                                 '1e3G', 'inf', '8 G B', 'iB', '8iB', 0, -5,
+                                 True, 1.5, None])
+def test_parse_memory_refuses(bad):
+    with pytest.raises(ValueError, match='--max-memory'):
+        parse_memory(bad)
+
+
+def test_parse_memory_as_argparse_type(capsys):
+    p = argparse.ArgumentParser(prog='graphcl')
+    p.add_argument('--max-memory', type=parse_memory)
+    assert p.parse_args(['--max-memory', '2G']).max_memory == 2 * 2**30
+    with pytest.raises(SystemExit):
+        p.parse_args(['--max-memory', '8X'])
+    err = capsys.readouterr().err
+    assert 'is not a memory size' in err and 'e.g. 8G' in err
+
+
+def test_hooks_and_conservative_generic_default():
+    spec = get_method('dgi')
+    assert memory_hook(spec) is dgi_memory  # built-in, by its module
+    assert memory_hook(get_method('grace')) is grace_memory
+    calls = []
+
+    def hook(s, options, model):
+        calls.append((s.num_nodes, options['hidden']))
+        return MethodMemory({'cache': 1}, {'acts': 2}, {'embed': 3})
+
+    custom = register_method(MethodSpec('memhook', build_dgi, spec.defaults,
+                                        memory=hook))
+    try:
+        est = estimate_full_batch(CORA, 'memhook', dict(hidden=32))
+        assert calls == [(2708, 32)]
+        assert est.constants == {'cache': 1}
+        assert est.training == {'acts': 2}
+        assert memory_hook(custom) is hook
+    finally:
+        METHODS.pop('memhook', None)
+    # Without a hook, a generic estimate that errs on the high side of
+    # every DGI path.
+    from graphcl.memory import _shape_model
+    for options in ({}, dict(layers=2), dict(encoder='sage')):
+        opts = {**spec.defaults, **options}
+        model = _shape_model(spec, CORA.num_features, options)
+        for s in (CORA, BIG):
+            exact = dgi_memory(s, opts, model)
+            generic = generic_memory(s, opts, model)
+            assert (sum(generic.training.values())
+                    >= sum(exact.training.values())
+                    + sum(exact.constants.values()))
+            assert (sum(generic.embedding.values())
+                    >= sum(exact.embedding.values()))
+
+
+def test_grace_blocks_bound_the_loss():
+    s = GraphStats(200_000, 2_000_000, 128)
+    blocked = estimate_full_batch(s, 'grace', dict(block_size=512))
+    dense = estimate_full_batch(s, 'grace', dict(block_size=0))
+    assert dense.total > blocked.total + 3 * (2 * 200_000) ** 2 * 4 * 0.9
+    assert any('similarity matrix' in k for k in dense.training)
+    # With few edges the blocks are the step's largest transient.
+    sparse = GraphStats(200_000, 200_000, 16)
+    assert any('blocks of 512' in k for k in estimate_full_batch(
+        sparse, 'grace', dict(block_size=512)).training)
+
+
+def test_estimate_from_data_object():
+    x = torch.rand(40, 6)
+    ei = torch.randint(0, 40, (2, 120))
+    data = Data(x=x, edge_index=ei)
+    data.name = 'tiny'
+    est = estimate_full_batch(data, 'dgi', dict(hidden=8), seeds=2)
+    assert est.stats == GraphStats(40, 120, 6, 240, name='tiny')
+    assert any('previous seed' in k for k in est.training)
+    assert 'tiny' in str(est)
+
+
+def test_tuned_allocator_keeps_small_blocks_through_embedding():
+    s = GraphStats(13752, 491722, 767, name='Amazon-Computers')
+    plain = estimate_full_batch(s, 'grace', {}, allocator_tuned=False)
+    tuned = estimate_full_batch(s, 'grace', {}, allocator_tuned=True)
+    assert plain.retained == 0 < tuned.retained <= 2**30
+    assert tuned.parts['embedding'] == (plain.parts['embedding']
+                                        + tuned.retained)
+    assert tuned.total >= plain.total
+    assert 'kept by the allocator' in str(tuned)
+    # Activations in blocks over the mmap threshold are returned at once.
+    big = estimate_full_batch(GraphStats(10**6, 10**7, 128), 'dgi',
+                              dict(hidden=64), allocator_tuned=True)
+    assert big.retained == 0
