@@ -1,6 +1,7 @@
 r"""Pretrain a method over several seeds, probe it, and report metrics: the
 engine behind ``graphcl train`` and the benchmark scripts."""
 import copy
+import json
 import os
 import statistics
 import sys
@@ -9,7 +10,7 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 
 import torch
 
-from .atomic import atomic_save
+from .atomic import atomic_save, atomic_write_text
 from .models import build_method, get_method, method_settings
 from .models.registry import TRAIN_DEFAULTS
 from .perf import make_adam
@@ -514,6 +515,13 @@ def _run_seeds(spec, dataset, seed_list, options, train_settings, *, root,
         if rundir is not None:
             if i == 0:
                 atomic_save(z.cpu(), rundir.path / 'embeddings.pt')
+                # What `graphcl embed` rebuilds the encoder from, written
+                # before encoder.pt so that no encoder.pt goes without it.
+                atomic_write_text(rundir.path / 'model.json', json.dumps(
+                    dict(method=spec.name, in_channels=data.num_features,
+                         options=options,
+                         normalize_features=normalize_features),
+                    indent=2, default=str) + '\n')
                 atomic_save(model.encoder.state_dict(),
                             rundir.path / 'encoder.pt')
             rundir.save_seed(seed, dict(run, probe=None if fit is None else

@@ -11,7 +11,8 @@ A run folder holds
 * ``checkpoint.pt``: the seed in progress (model, optimizer, random
   states, early-stopping state, epoch), every few epochs and at the end of
   each seed, which ``--resume`` continues from;
-* ``metrics.json``, ``embeddings.pt``, ``encoder.pt``: the results;
+* ``metrics.json``, ``embeddings.pt``, ``encoder.pt``: the results, and
+  ``model.json`` (method, options, feature width) for ``graphcl embed``;
 * ``.lock``: the process using the folder, while it runs.
 
 Every file is written atomically (:mod:`graphcl.atomic`). A folder that
@@ -35,7 +36,7 @@ __all__ = ['RunDir', 'RunFolderError', 'RUN_FILES']
 #: The files and folders graphcl writes into a run folder (``--overwrite``
 #: removes these and nothing else).
 RUN_FILES = ('run.json', 'metrics.json', 'embeddings.pt', 'encoder.pt',
-             'checkpoint.pt', 'seeds')
+             'model.json', 'checkpoint.pt', 'seeds')
 
 
 class RunFolderError(ValueError):

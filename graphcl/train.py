@@ -4,6 +4,7 @@ r"""One training loop for every self-supervised method, graph methods
 gradient clipping, early stopping on the training loss, best-state
 restore, progress."""
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Union
@@ -12,7 +13,13 @@ import torch
 from torch import Tensor
 from torch.nn import Module
 
-__all__ = ['PretrainResult', 'EarlyStopping', 'pretrain']
+__all__ = ['PretrainResult', 'EarlyStopping', 'Progress', 'pretrain']
+
+#: Without a terminal, :class:`Progress` writes a line every this many
+#: epochs, ...
+PROGRESS_EVERY = 50
+#: ... or when this many seconds have passed since its last line.
+PROGRESS_SECONDS = 30.0
 
 
 @dataclass
@@ -89,6 +96,95 @@ class EarlyStopping:
                 self._state[k].copy_(v)
 
 
+def _interactive(stream) -> bool:
+    # A terminal, or a Jupyter kernel (where tqdm.auto draws a widget).
+    try:
+        if stream.isatty():
+            return True
+    except (AttributeError, ValueError):
+        pass
+    ipython = sys.modules.get('IPython')
+    shell = ipython.get_ipython() if ipython is not None and hasattr(
+        ipython, 'get_ipython') else None
+    return shell is not None and hasattr(shell, 'kernel')
+
+
+class Progress:
+    r"""The progress of :func:`pretrain`, on :obj:`stream`.
+
+    On a terminal (or in Jupyter) a tqdm bar counts epochs without a fixed
+    total while early stopping may end training (the total is shown only
+    when training runs to :obj:`epochs`), with the loss and the patience
+    counter (epochs without a lower loss, of :obj:`patience`). Elsewhere
+    (a log file, a pipe) it writes one line every :data:`PROGRESS_EVERY`
+    epochs or :data:`PROGRESS_SECONDS` seconds, and one when training ends,
+    instead of redrawn bar frames.
+
+    Args:
+        desc (str): What is trained (the bar's description, each line's
+            start).
+        epochs (int): Maximum number of epochs.
+        patience (int): Early stopping's patience (``0``: off).
+        first (int, optional): The first epoch (``> 1`` when resuming).
+            (default: ``1``)
+        stream (file, optional): Where to write. (default:
+            :obj:`sys.stderr`)
+        every (int, optional): Epochs between lines without a terminal.
+            (default: :data:`PROGRESS_EVERY`)
+    """
+    def __init__(self, desc: str, epochs: int, patience: int,
+                 first: int = 1, stream=None, every: int = PROGRESS_EVERY):
+        self.desc, self.epochs, self.patience = desc, epochs, patience
+        self.stream = sys.stderr if stream is None else stream
+        self.every = every
+        self.first = first
+        self.epoch = first - 1
+        self.bar = None
+        self._start = self._last = time.monotonic()
+        self._state = ''
+        if _interactive(self.stream):
+            from tqdm.auto import tqdm
+            self.bar = tqdm(total=epochs if patience == 0 else None,
+                            initial=first - 1, desc=desc, unit='epoch',
+                            leave=False, dynamic_ncols=True, file=self.stream)
+
+    def update(self, epoch: int, loss: float, stopper: 'EarlyStopping'):
+        r"""Reports that :obj:`epoch` ended with :obj:`loss`."""
+        self.epoch = epoch
+        wait = (f'{stopper.bad_epochs}/{self.patience}' if self.patience
+                else 'off')
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix(loss=f'{loss:.4f}', patience=wait,
+                                 refresh=False)
+            return
+        self._state = (f'loss {loss:.4g}, best {stopper.best:.4g} at epoch '
+                       f'{stopper.best_epoch}, patience {wait}')
+        now = time.monotonic()
+        if epoch % self.every == 0 or now - self._last >= PROGRESS_SECONDS:
+            self._line(f'epoch {epoch}' + (
+                f'/{self.epochs}' if not self.patience else '') +
+                f', {self._state}')
+            self._last = now
+
+    def _line(self, text: str):
+        done = self.epoch - self.first + 1
+        ms = 1000 * (time.monotonic() - self._start) / max(done, 1)
+        print(f'{self.desc}: {text} ({ms:.1f} ms/epoch)', file=self.stream,
+              flush=True)
+
+    def close(self, stopped: bool = False):
+        r"""Ends the bar, or writes the last line (why training ended)."""
+        if self.bar is not None:
+            self.bar.close()
+            return
+        if self.epoch < self.first:
+            return
+        why = (f'early stop: no lower loss for {self.patience} epochs'
+               if stopped else f'the maximum of {self.epochs} epochs')
+        self._line(f'ended at epoch {self.epoch} ({why}); {self._state}')
+
+
 def pretrain(model: Module, objective: Callable[..., Tensor],
              optimizer: torch.optim.Optimizer, epochs: int,
              patience: int = 20,
@@ -132,8 +228,11 @@ def pretrain(model: Module, objective: Callable[..., Tensor],
             for one epoch (called once per epoch, so it can reshuffle).
         restore_best (bool, optional): Load the best state at the end.
             (default: ``True``)
-        progress (bool or str, optional): Show a tqdm bar (a string is used
-            as its description). (default: ``False``)
+        progress (bool or str, optional): Report progress on stderr (a
+            string is used as its description): a tqdm bar counting epochs
+            with the loss and the patience counter on a terminal, one line
+            every few epochs elsewhere (:class:`Progress`).
+            (default: ``False``)
         on_step (callable, optional): Called after every optimiser step
             (e.g. BGRL's moving-average target; hooks for DDP).
         sync_loss (callable, optional): Maps each epoch's loss to the value
@@ -198,10 +297,8 @@ def pretrain(model: Module, objective: Callable[..., Tensor],
         first += 1
     bar = None
     if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=epochs, initial=first - 1,
-                   desc=progress if isinstance(progress, str)
-                   else 'pretrain', leave=False, dynamic_ncols=True)
+        bar = Progress(progress if isinstance(progress, str) else 'pretrain',
+                       epochs, patience, first=first)
 
     def forward_backward(*args) -> float:
         optimizer.zero_grad(set_to_none=True)
@@ -229,6 +326,7 @@ def pretrain(model: Module, objective: Callable[..., Tensor],
 
     model.train()
     start = time.perf_counter()
+    stop = False
     for epoch in range(first, epochs + 1):
         if batches is None:
             # As in DGI's reference code: the loss is judged, and the best
@@ -263,8 +361,7 @@ def pretrain(model: Module, objective: Callable[..., Tensor],
         result.epochs = epoch
         stop = stopper.step(loss, epoch)
         if bar is not None:
-            bar.update(1)
-            bar.set_postfix(loss=f'{loss:.4f}', refresh=False)
+            bar.update(epoch, loss, stopper)
         if stop:
             break
         if batches is None:
@@ -273,7 +370,7 @@ def pretrain(model: Module, objective: Callable[..., Tensor],
             on_epoch_end(epoch, state)
     result.seconds = seconds_before + time.perf_counter() - start
     if bar is not None:
-        bar.close()
+        bar.close(stopped=stop)
     if restore_best:
         stopper.restore()
     result.best_loss, result.best_epoch = stopper.best, stopper.best_epoch

@@ -1,178 +1,174 @@
-import json
+r"""The ``graphcl`` parser: one set of shared options, fast help, nearest-name
+suggestions, and the console script itself (one subprocess run). Each
+sub-command's own tests are in ``tests/commands/``."""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
 
-from graphcl.cli import main
+import graphcl
+from graphcl.cli import build_parser, main
+from graphcl.commands.common import DEVICES, SHARED_OPTIONS, parse_seeds
 
-EXPECTED_KEYS = {'method', 'dataset', 'seeds', 'epochs', 'seconds_per_epoch',
-                 'pretrain_seconds', 'probe_seconds', 'val_acc',
-                 'val_acc_mean', 'test_acc', 'test_acc_mean', 'test_acc_std',
-                 'probe_weight_decay', 'probe_grid', 'peak_rss_mb', 'config'}
-
-
-@pytest.fixture
-def graph_file(small_graph, tmp_path):
-    path = tmp_path / 'small.pt'
-    torch.save(small_graph, path)
-    return path
+REPO = Path(__file__).resolve().parents[1]
 
 
-def test_train(graph_file, tmp_path, capsys):
-    out = tmp_path / 'out'
-    code = main(['train', 'dgi', '--dataset', str(graph_file), '--epochs',
-                 '5', '--seeds', '2', '--hidden', '16', '--out', str(out),
-                 '--quiet'])
-    captured = capsys.readouterr()
-    assert code == 0, captured.err
-    assert 'dgi on small: test accuracy' in captured.out
-    assert 'over 2 seeds' in captured.out
-    with open(out / 'metrics.json') as f:
-        metrics = json.load(f)
-    assert set(metrics) == EXPECTED_KEYS
-    assert metrics['seeds'] == [0, 1] and len(metrics['test_acc']) == 2
-    assert metrics['config']['hidden'] == 16
-    assert metrics['config']['epochs'] == 5
-    assert metrics['config']['disc_init'] == 'xavier'
-    assert metrics['config']['probe_selection'] == 'per-seed'
-    assert len(metrics['probe_weight_decay']) == 2
-    z = torch.load(out / 'embeddings.pt', weights_only=True)
-    assert z.shape == (40, 16)
-    state = torch.load(out / 'encoder.pt', weights_only=True)
-    assert all(torch.is_tensor(v) for v in state.values())
+def leaves(parser, path=()):
+    r"""``(command path, parser)`` of every sub-command that runs."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action._name_parser_map.items():
+                yield from leaves(sub, path + (name, ))
+            return
+    yield path, parser
 
 
-def test_train_pooled_probe_selection(graph_file, tmp_path, capsys):
-    out = tmp_path / 'out'
-    code = main(['train', 'dgi', '--dataset', str(graph_file), '--epochs',
-                 '3', '--seeds', '2', '--hidden', '8', '--out', str(out),
-                 '--quiet', '--probe-selection', 'pooled'])
-    captured = capsys.readouterr()
-    assert code == 0, captured.err
-    assert 'chosen on the validation accuracy averaged over 2 seeds' in \
-        captured.err
-    with open(out / 'metrics.json') as f:
-        metrics = json.load(f)
-    assert metrics['config']['probe_selection'] == 'pooled'
-    assert isinstance(metrics['probe_weight_decay'], float)
+def signature(action):
+    return (type(action).__name__, action.dest, action.type, action.default,
+            tuple(action.choices) if action.choices else None, action.nargs,
+            action.const)
 
 
-def run_bad(argv, capsys):
-    code = main(argv)
-    captured = capsys.readouterr()
-    assert code == 2
-    assert 'graphcl: error: ' in captured.err
-    return captured.err
+def test_shared_options_are_identical_across_subcommands():
+    found = {}
+    commands = dict(leaves(build_parser(lazy=False)))
+    assert {p[0] for p in commands} == {'train', 'embed', 'probe', 'plot',
+                                        'datasets', 'adapters'}
+    assert ('train', 'dgi') in commands and ('adapters', 'cpc') in commands
+    for path, parser in commands.items():
+        options = {s: a for a in parser._actions for s in a.option_strings}
+        for name in SHARED_OPTIONS:
+            if name in options:
+                found.setdefault(name, {})[path] = signature(options[name])
+        # every sub-command has these
+        assert '--threads' in options and '--quiet' in options, path
+    for name, per_command in found.items():
+        assert len(set(per_command.values())) == 1, (name, per_command)
+    # and each where it applies
+    assert all(p[0] in ('train', 'adapters') for p in found['--seeds'])
+    assert len(found['--seeds']) == len(
+        [p for p in commands if p[0] in ('train', 'adapters')])
+    assert {p for p in commands if p[0] != 'datasets'} == set(found['--out'])
+    assert {p for p in commands if p[0] not in ('datasets', 'plot')} == \
+        set(found['--device'])
+    device = next(iter(found['--device'].values()))
+    assert device[3] == 'cpu' and device[4] == DEVICES == ('cpu', 'cuda')
+    seeds = next(iter(found['--seeds'].values()))
+    assert seeds[2] is parse_seeds and parse_seeds(seeds[3]) == [0]
+    threads = next(iter(found['--threads'].values()))
+    assert threads[3] is None  # PyTorch's own, everywhere
 
 
-def test_bad_data_file(bad_case, tmp_path, capsys):
-    case, data, needle = bad_case
-    path = tmp_path / 'bad.pt'
-    torch.save(data, path)
-    err = run_bad(['train', 'dgi', '--dataset', str(path), '--epochs', '2',
-                   '--quiet'], capsys)
-    assert needle in err
+def test_seeds_forms():
+    assert parse_seeds('3') == [0, 1, 2]
+    assert parse_seeds('0,2,5') == [0, 2, 5]
+    assert parse_seeds('7,') == [7]
+    for bad in ('0', '-1', 'a', '1,1', '1,-2', ','):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_seeds(bad)
 
 
-@pytest.mark.parametrize('args,needle', [
-    (['--dataset', 'Coraa'], "Unknown dataset 'Coraa'"),
-    (['--corruption', 'scramble'], "Unknown corruption 'scramble'"),
-    (['--encoder', 'mlp'], "Unknown encoder 'mlp'"),
-    (['--loss', 'hinge'], "Unknown loss 'hinge'"),
-    (['--epochs', '0'], 'epochs'),
-    (['--seeds', '0'], 'seeds'),
+def test_version(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(['--version'])
+    assert e.value.code == 0
+    assert capsys.readouterr().out.strip() == f'graphcl {graphcl.__version__}'
+
+
+def test_help_imports_nothing_heavy():
+    # Parsing --help, --version and a sub-command's --help imports neither
+    # PyTorch nor PyG (timed in benchmarks/cli_startup.py, not here).
+    code = (
+        "import sys\n"
+        "from graphcl.cli import main\n"
+        "for argv in (['--help'], ['--version'], ['datasets', '--help'],\n"
+        "             ['train', '--help'], ['embed', '--help'],\n"
+        "             ['probe', '--help'], ['plot', '--help'],\n"
+        "             ['adapters', '--help']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit as e:\n"
+        "        assert e.code == 0, argv\n"
+        "heavy = sorted(m for m in ('torch', 'torch_geometric', 'numpy',\n"
+        "               'sklearn', 'matplotlib') if m in sys.modules)\n"
+        "print('HEAVY', heavy)\n")
+    out = subprocess.run([sys.executable, '-c', code], cwd=REPO,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert 'HEAVY []' in out.stdout
+
+
+@pytest.mark.parametrize('argv,needle', [
+    (['trian'], "invalid choice: 'trian'"),
+    (['train', 'dgx', '--dataset', 'Cora'], "invalid choice: 'dgx'"),
+    (['adapters', 'simclrr'], "invalid choice: 'simclrr'"),
+    (['probe', '--embeddings', 'z.pt', '--dataset', 'Cora', '--device',
+      'cdua'], "invalid choice: 'cdua'"),
 ])
-def test_bad_options(graph_file, args, needle, capsys):
-    argv = ['train', 'dgi', '--dataset', str(graph_file), '--epochs', '2',
-            '--quiet'] + args
-    assert needle in run_bad(argv, capsys)
-
-
-def test_unknown_method(graph_file, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(['train', 'grace9', '--dataset', str(graph_file), '--quiet'])
-    assert exc.value.code == 2
+def test_unknown_names_suggest_the_nearest(argv, needle, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
     err = capsys.readouterr().err
-    assert "invalid choice: 'grace9'" in err and "'dgi'" in err
+    assert needle in err and 'did you mean' in err
+    assert {'trian': "'train'", 'dgx': "'dgi'", 'simclrr': "'simclr'",
+            'cdua': "'cuda'"}[needle.split("'")[1]] in \
+        err.split('did you mean')[1]
 
 
-def test_file_without_labels_pretrains(small_graph, tmp_path, capsys):
-    del small_graph.y
-    path = tmp_path / 'unlabelled.pt'
+def test_unknown_options_suggest_the_nearest(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(['train', 'dgi', '--dataset', 'Cora', '--hiden', '8',
+              '--quite'])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert 'usage: graphcl train dgi' in err  # the sub-command's usage
+    assert 'unrecognized arguments: --hiden 8 --quite' in err
+    assert '--hidden for --hiden' in err and '--quiet for --quite' in err
+
+
+def test_old_seed_list_form_is_explained(capsys):
+    with pytest.raises(SystemExit):
+        main(['adapters', 'dim', '--seeds', '1', '2'])
+    assert 'comma-separated list (--seeds 0,1,2)' in capsys.readouterr().err
+
+
+def test_unknown_dataset_suggests_the_nearest(capsys):
+    for value, hint in (('Coraa', "'Cora'"), ('amazon-foto', "'Amazon-Photo'"),
+                        ('graph.ptt', "'.pt'")):
+        assert main(['train', 'dgi', '--dataset', value, '--quiet']) == 2
+        err = capsys.readouterr().err
+        assert f'did you mean {hint}?' in err, err
+
+
+def console_script():
+    path = Path(sys.executable).parent / 'graphcl'
+    return str(path) if path.is_file() else shutil.which('graphcl')
+
+
+@pytest.mark.skipif(console_script() is None,
+                    reason='the graphcl console script is not installed '
+                    '(pip install -e .)')
+def test_console_script_writes_progress_lines_to_a_pipe(small_graph,
+                                                        tmp_path):
+    # The installed `graphcl` command, end to end; stderr is a pipe, so
+    # progress comes as lines (no tqdm frames, no carriage returns).
+    path = tmp_path / 'g.pt'
     torch.save(small_graph, path)
-    out = tmp_path / 'run'
-    code = main(['train', 'dgi', '--dataset', str(path), '--quiet',
-                 '--epochs', '2', '--hidden', '8', '--out', str(out)])
-    captured = capsys.readouterr()
-    assert code == 0, captured.err
-    assert 'no probe' in captured.out
-    assert 'linear probe is skipped (the graph has no labels' in captured.err
-    assert torch.load(out / 'embeddings.pt', weights_only=True).shape == \
-        (small_graph.num_nodes, 8)
-
-
-def test_no_probe_flag(graph_file, capsys):
-    code = main(['train', 'dgi', '--dataset', str(graph_file), '--quiet',
-                 '--epochs', '2', '--hidden', '8', '--no-probe'])
-    captured = capsys.readouterr()
-    assert code == 0 and 'no probe' in captured.out
-    assert 'skipped (--no-probe)' in captured.err
-
-
-def test_missing_file(tmp_path, capsys):
-    err = run_bad(['train', 'dgi', '--dataset', str(tmp_path / 'x.pt'),
-                   '--quiet'], capsys)
-    assert 'does not exist' in err
-
-
-def test_not_a_graph_file(tmp_path, capsys):
-    path = tmp_path / 'tensor.pt'
-    torch.save(torch.zeros(3), path)
-    err = run_bad(['train', 'dgi', '--dataset', str(path), '--quiet'],
-                  capsys)
-    assert 'torch_geometric.data.Data' in err
-
-
-def test_argparse_errors_exit_2(capsys):
-    with pytest.raises(SystemExit) as e:
-        main(['train', 'dgi'])  # --dataset is required
-    assert e.value.code == 2
-    assert '--dataset' in capsys.readouterr().err
-    with pytest.raises(SystemExit) as e:
-        main(['train', 'dgi', '--dataset', 'Cora', '--epochs', 'many'])
-    assert e.value.code == 2
-
-
-def test_datasets_lists_cora(capsys):
-    assert main(['datasets']) == 0
-    out = capsys.readouterr().out
-    assert 'Cora' in out and 'CiteSeer' in out
-
-
-def test_disc_init_option(graph_file, tmp_path, capsys):
-    out = tmp_path / 'out'
-    code = main(['train', 'dgi', '--dataset', str(graph_file), '--epochs',
-                 '2', '--hidden', '8', '--disc-init', 'pyg', '--out',
-                 str(out), '--quiet'])
-    assert code == 0, capsys.readouterr().err
-    with open(out / 'metrics.json') as f:
-        assert json.load(f)['config']['disc_init'] == 'pyg'
-
-
-def test_help_lists_options(capsys):
-    with pytest.raises(SystemExit) as e:
-        main(['train', 'dgi', '--help'])
-    assert e.value.code == 0
-    out = capsys.readouterr().out
-    for option in ('--dataset', '--seeds', '--epochs', '--patience',
-                   '--hidden', '--corruption', '--loss', '--out', '--quiet',
-                   '--threads', '--batch-size'):
-        assert option in out
-    assert 'dgi options' in out and '(default: 512)' in out
-
-
-def test_train_help_lists_methods(capsys):
-    with pytest.raises(SystemExit) as e:
-        main(['train', '--help'])
-    assert e.value.code == 0
-    assert 'Deep Graph Infomax' in capsys.readouterr().out
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    out = subprocess.run(
+        [console_script(), 'train', 'dgi', '--dataset', str(path),
+         '--epochs', '60', '--patience', '0', '--hidden', '8', '--threads',
+         '1', '--out', str(tmp_path / 'run')],
+        capture_output=True, text=True, timeout=300, env=env)
+    assert out.returncode == 0, out.stderr
+    assert 'dgi on g: test accuracy' in out.stdout
+    assert '\r' not in out.stderr
+    assert 'dgi g seed 0: epoch 50/60, loss ' in out.stderr
+    assert 'ended at epoch 60 (the maximum of 60 epochs)' in out.stderr
+    assert (tmp_path / 'run' / 'model.json').is_file()

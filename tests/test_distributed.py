@@ -195,7 +195,8 @@ def test_torchrun_cli(graph_file, tmp_path):
     assert metrics['config']['world_size'] == 2
     assert metrics['config']['encoder'] == 'sage'
     assert sorted(p.name for p in out.iterdir()) == [
-        'embeddings.pt', 'encoder.pt', 'metrics.json', 'run.json', 'seeds']
+        'embeddings.pt', 'encoder.pt', 'metrics.json', 'model.json',
+        'run.json', 'seeds']
     assert json.loads((out / 'run.json').read_text())['status'] == \
         'complete'
     assert torch.load(out / 'embeddings.pt').shape == (400, 16)

@@ -190,3 +190,48 @@ def test_bad_minibatch_options(kwargs, match):
     opt = torch.optim.SGD(model.parameters(), lr=0.0)
     with pytest.raises(ValueError, match=match):
         pretrain(model, model.objective, opt, epochs=1, **kwargs)
+
+
+def test_progress_without_a_terminal_writes_lines(capsys):
+    # 120 epochs of falling loss, then 5 without a lower one: early stop.
+    losses = [10.0 - 0.01 * i for i in range(120)] + [20.0] * 10
+    model = Scripted(losses)
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    result = pretrain(model, model.objective, opt, epochs=1000, patience=5,
+                      progress='toy')
+    assert result.epochs == 125
+    err = capsys.readouterr().err
+    assert '\r' not in err
+    lines = err.strip().splitlines()
+    assert [line.split(',')[0] for line in lines[:2]] == [
+        'toy: epoch 50', 'toy: epoch 100']  # no fixed total: may stop early
+    assert 'patience 0/5' in lines[0]
+    assert lines[-1].startswith('toy: ended at epoch 125 (early stop: no '
+                                'lower loss for 5 epochs)')
+    assert 'best 8.81 at epoch 120' in lines[-1]
+    assert len(lines) == 3
+
+
+def test_progress_on_a_terminal_counts_epochs_with_patience():
+    import io
+
+    from graphcl.train import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stopper = EarlyStopping(Scripted([1.0]), patience=20)
+    stream = Terminal()
+    bar = Progress('toy', epochs=1000, patience=20, stream=stream)
+    assert bar.bar is not None and bar.bar.total is None  # may stop early
+    stopper.step(1.0, 1)
+    stopper.step(2.0, 2)
+    bar.update(1, 1.0, stopper)
+    bar.update(2, 2.0, stopper)
+    bar.bar.refresh()
+    assert 'patience=1/20' in stream.getvalue()
+    bar.close()
+    fixed = Progress('toy', epochs=30, patience=0, stream=Terminal())
+    assert fixed.bar.total == 30  # runs to the end: a total is shown
+    fixed.close()

@@ -1,0 +1,1 @@
+r"""The ``graphcl`` sub-commands, one module each (see :mod:`graphcl.cli`)."""
