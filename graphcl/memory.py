@@ -237,11 +237,13 @@ def _count_nonzero(x: Tensor, chunk: int = 1 << 16) -> int:
 #: smaller activations stay in the resident size through the embedding
 #: phase that follows.
 MMAP_THRESHOLD = 32 * 2**20
+#: The heap's trim threshold that :func:`graphcl.perf.tune_cpu_allocator`
+#: sets (its default): free memory up to it stays resident.
 TRIM_THRESHOLD = 2**30
 
 
 class Breakdown(dict):
-    r"""``{label: bytes}`` that also counts, in :attr:`small`, the bytes
+    r"""``{label: bytes}`` that also counts, in :obj:`small`, the bytes
     allocated in blocks under :data:`MMAP_THRESHOLD`."""
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -393,8 +395,8 @@ class MemoryEstimate:
 
 class OutOfMemoryEstimate(ValueError):
     r"""Raised by :func:`check_fits`: the estimate exceeds the limit. Holds
-    the :attr:`estimate`, the :attr:`limit` in bytes and the
-    :attr:`suggestion` (a :class:`MemoryEstimate` of the suggested
+    the :obj:`estimate`, the :obj:`limit` in bytes and the
+    :obj:`suggestion` (a :class:`MemoryEstimate` of the suggested
     mini-batch run, or :obj:`None`)."""
     def __init__(self, message: str, estimate: MemoryEstimate, limit: int,
                  suggestion: Optional[MemoryEstimate]):
