@@ -26,6 +26,8 @@ __all__ = ['run_experiment', 'peak_rss_mb', 'METRIC_KEYS',
 #: three-layer GraphSAGE setup of DGI's large-graph experiments.
 MINIBATCH_FANOUT = (10, 10, 25)
 
+#: The keys of the metrics :func:`run_experiment` returns and writes to
+#: ``metrics.json`` (a fixed set: benchmarks read them).
 METRIC_KEYS = ('method', 'dataset', 'seeds', 'epochs', 'seconds_per_epoch',
                'pretrain_seconds', 'probe_seconds', 'val_acc', 'val_acc_mean',
                'test_acc', 'test_acc_mean', 'test_acc_std',
