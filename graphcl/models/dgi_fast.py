@@ -163,6 +163,27 @@ def _csr_pair(row: Tensor, col: Tensor, value: Tensor,
     return a_csr, a_t_csr
 
 
+# Rows of G gathered per block of X^T G: about a core's L2 cache.
+GATHER_BLOCK_BYTES = 1 << 20
+
+
+def _column_blocks(x: Tensor, rows: int) -> list:
+    r"""``[(X_b^T, start_b)]``: the transposes (CSR, :math:`(F, n_b)`) of
+    consecutive row blocks of the CSR matrix ``x`` of ``rows`` rows each."""
+    crow, col, val = x.crow_indices(), x.col_indices(), x.values()
+    n, f = x.shape
+    blocks = []
+    for start in range(0, n, rows):
+        end = min(start + rows, n)
+        lo, hi = int(crow[start]), int(crow[end])
+        row = torch.repeat_interleave(
+            torch.arange(end - start, device=crow.device),
+            crow[start + 1:end + 1] - crow[start:end], output_size=hi - lo)
+        a_t, _ = _csr_pair(col[lo:hi], row, val[lo:hi], (f, end - start))
+        blocks.append((a_t, start))
+    return blocks
+
+
 def _tensor_version(t: Tensor) -> Optional[int]:
     # PyTorch's in-place version counter (bumped by every in-place op on the
     # tensor, its views and, for sparse tensors, their index/value tensors);
@@ -251,6 +272,7 @@ class FastGCNCache:
         self.adj = self.adj_t = None
         self.x = self.x_t = None
         self._adj_bias = None
+        self._x_t_blocks = None
         self._work = None
 
     # The cache holds derived CSR tensors only: copies and pickles start empty
@@ -288,7 +310,7 @@ class FastGCNCache:
                              device=x.device))
         # Messages flow source -> target: out[i] = sum_j A[i, j] h[j].
         self.adj, self.adj_t = _csr_pair(ei[1], ei[0], ew.to(x.dtype), (n, n))
-        self._adj_bias = None
+        self._adj_bias = self._x_t_blocks = None
         if x.layout != torch.strided:  # sparse features given as such
             coo = x.to_sparse_coo().coalesce()
             idx = coo.indices()
@@ -329,6 +351,29 @@ class FastGCNCache:
             self._adj_bias = append_ones_column(self.adj)
         return self._adj_bias
 
+    def feature_gradient(self, g: Tensor, out: Tensor) -> Tensor:
+        r""":math:`\mathbf{X}^{\top}\mathbf{G}` for the cached sparse
+        :math:`\mathbf{X}`, written into ``out`` :math:`(F, D)`, summed over
+        blocks of nodes whose rows of :math:`\mathbf{G}` fit in a core's
+        L2 cache (:data:`GATHER_BLOCK_BYTES`). One product gathers the
+        rows of :math:`\mathbf{G}` in the order of each feature's nodes,
+        from all of :math:`\mathbf{G}` (Cora: 49k gathers from 5.5 MB);
+        per block they come from cache. Measured on Cora (one thread, a
+        busy host): 16.3 ms in one product, 11.8-12.3 ms in 3-6 blocks."""
+        row_bytes = max(1, g.size(1) * g.element_size())
+        rows = max(1, GATHER_BLOCK_BYTES // row_bytes)
+        if self._x_t_blocks is None or self._x_t_blocks[0] != rows:
+            self._x_t_blocks = (rows, _column_blocks(self.x, rows))
+        for i, (a_t, start) in enumerate(self._x_t_blocks[1]):
+            part = g[start:start + a_t.size(1)]
+            if i == 0:
+                spmm(a_t, part, out=out)
+            else:
+                out.addmm_(a_t, part)
+        if not self._x_t_blocks[1]:  # no nodes
+            out.zero_()
+        return out
+
     def release(self):
         r"""Frees the work buffers (the graph constants stay)."""
         self._work = None
@@ -359,8 +404,16 @@ _GLOBAL_HOOKS = ('_global_forward_hooks', '_global_forward_pre_hooks',
                  '_global_forward_hooks_always_called')
 
 
+# Hooks that run when a module (or PyG's propagate/message/aggregate) runs,
+# which the fast path does not call; state-dict hooks do not touch the maths.
+_MODULE_HOOKS = ('_forward_hooks', '_forward_pre_hooks', '_backward_hooks',
+                 '_backward_pre_hooks')
+_PYG_HOOKS = tuple(f'_{what}_forward{pre}_hooks' for what in (
+    'propagate', 'message', 'aggregate', 'message_and_aggregate',
+    'edge_update') for pre in ('', '_pre'))
+
+
 def _hooks_anywhere(model) -> Optional[str]:
-    # Module hooks do not run when the fast path skips a module's forward.
     for name in _GLOBAL_HOOKS:
         hooks = getattr(_torch_module, name, None)
         if hooks is None:  # a PyTorch that keeps them elsewhere: cannot tell
@@ -368,13 +421,11 @@ def _hooks_anywhere(model) -> Optional[str]:
         if hooks:
             return 'global module hooks are registered'
     for m in model.modules():
-        for key, value in vars(m).items():
-            # forward/backward hooks, and PyG's propagate/message/aggregate
-            # ones; not state-dict hooks, which do not touch the maths
-            if value and key.endswith('hooks') and (
-                    'forward' in key or 'backward' in key) and isinstance(
-                        value, dict):
-                return f'{type(m).__name__} has {key.lstrip("_")}'
+        d = m.__dict__
+        for name in _MODULE_HOOKS + (_PYG_HOOKS if '_propagate_forward_hooks'
+                                     in d else ()):
+            if d.get(name):
+                return f'{type(m).__name__} has {name.lstrip("_")}'
     return None
 
 

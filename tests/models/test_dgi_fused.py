@@ -107,7 +107,7 @@ def test_no_grad_gives_the_loss():
     assert torch.allclose(loss, plain.objective(data), atol=1e-6)
 
 
-@pytest.mark.parametrize('density', [0.1, 0.5])  # sparse and dense X
+@pytest.mark.parametrize('density', [0.05, 0.5])  # sparse and dense X
 def test_plain_row_major_weights_and_gradients(density):
     # PyG's layout: the weight and its gradient are plain row-major tensors
     # (the transposes live in the fused path's private buffers)
@@ -115,6 +115,8 @@ def test_plain_row_major_weights_and_gradients(density):
     data = graph()
     data.x = (torch.rand(50, 30, generator=g) < density).float()
     m = model(data)
+    m.objective(data)
+    assert (m._fast_cache.x is not None) == (density < 0.1)
     plain = copy.deepcopy(m)
     plain.fast = False
     for _ in range(2):  # the private buffers are refreshed every call
@@ -171,3 +173,25 @@ def test_dgi_recipe_has_plain_parameters():
     for encoder in ('gcn', 'sage'):
         m = build_method('dgi', 10, hidden=8, encoder=encoder, seed=0)
         assert all(p.is_contiguous() for p in m.parameters())
+
+
+@pytest.mark.parametrize('block_bytes', [1, 8 * 4 * 7, 1 << 20])
+def test_feature_gradient_in_node_blocks(monkeypatch, block_bytes):
+    # X^T G summed over blocks of nodes (1 row, 7 rows, all rows per block)
+    import graphcl.models.dgi_fast as fast_module
+    monkeypatch.setattr(fast_module, 'GATHER_BLOCK_BYTES', block_bytes)
+    data = graph()
+    data.x = (torch.rand(50, 30, generator=torch.Generator().manual_seed(2))
+              < 0.05).float()
+    m = model(data)
+    plain = copy.deepcopy(m)
+    plain.fast = False
+    for mod in (m, plain):
+        mod.objective(data).backward()
+    for p, q in zip(m.parameters(), plain.parameters()):
+        assert torch.allclose(p.grad, q.grad, atol=1e-5)
+    g = torch.randn(50, 8)
+    cache = m._fast_cache
+    assert cache.x is not None  # the sparse product
+    assert torch.allclose(cache.feature_gradient(g, torch.empty(30, 8)),
+                          data.x.t() @ g, atol=1e-5)
