@@ -119,7 +119,9 @@ def fused_gcn_dgi_loss(model, cache: FastGCNCache, inputs: tuple,
     r"""DGI's loss for a one-layer GCN encoder with DGI's head, drawing the
     permutation from the model's
     :class:`~graphcl.corruptions.FeatureShuffle` exactly as the plain path
-    does; equal, with its gradients, to :meth:`forward` + :meth:`loss`."""
+    does; equal, with its gradients, to
+    :meth:`~graphcl.models.DeepGraphInfomax.forward` +
+    :meth:`~graphcl.models.DeepGraphInfomax.loss`."""
     x, edge_index = inputs[0], inputs[1]
     edge_weight = inputs[2] if len(inputs) > 2 else None
     conv = model.encoder.convs[0]
