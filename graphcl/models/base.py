@@ -8,6 +8,9 @@ import torch
 from torch import Tensor
 from torch.nn import Module
 
+from ..validation import check_node_data
+from .stamp import TensorStamp
+
 __all__ = ['GraphMethod', 'encoder_inputs']
 
 
@@ -50,6 +53,9 @@ class GraphMethod(Module):
       (e.g. BGRL's moving-average target); a no-op by default.
     * :attr:`encoder`: the module that is kept and saved after
       pretraining.
+    * :meth:`check_input`: validates a graph before the encoder sees it
+      (dtype, shape, index range, finite features), once per distinct
+      input; :meth:`objective` and :meth:`embed` call it.
 
     Register a method by name with
     :func:`graphcl.models.register_method` to make it available to
@@ -80,11 +86,44 @@ class GraphMethod(Module):
     def on_step(self) -> None:
         r"""Called after every optimiser step (no-op by default)."""
 
+    @property
+    def _input_stamp(self) -> TensorStamp:
+        stamp = self.__dict__.get('_input_stamp_')
+        if stamp is None:  # (copies and pickles start with a fresh one)
+            stamp = self.__dict__['_input_stamp_'] = TensorStamp()
+        return stamp
+
+    def check_input(self, x: Tensor, edge_index: Tensor,
+                    data=None) -> None:
+        r"""Raises a :class:`ValueError` saying what is wrong with the
+        graph (:func:`graphcl.validation.check_node_data`: a graph without
+        nodes, features that are not a finite float matrix, edge indices
+        out of range, ...). Checked once per input, :math:`O(NF + E)`;
+        later calls with the very same tensors, unchanged in place, compare
+        a :class:`~graphcl.models.stamp.TensorStamp` and check nothing."""
+        num_nodes = data.num_nodes if data is not None else x.size(0)
+        stamp = self._input_stamp
+        if stamp.matches((x, edge_index), num_nodes):
+            return
+        if data is None:
+            from torch_geometric.data import Data
+            data = Data(x=x, edge_index=edge_index)
+        stamp.clear()
+        check_node_data(data)
+        stamp.set((x, edge_index), num_nodes)
+
+    def forget_inputs(self):
+        r"""Forgets which inputs were checked (needed only after writing
+        into input tensors behind PyTorch's back, through ``.data``,
+        ``.numpy()`` or DLPack, which version counters do not see)."""
+        self._input_stamp.clear()
+
     @torch.no_grad()
     def embed(self, data) -> Tensor:
         r"""Frozen node embeddings :math:`(N, D)` of a PyG
         :class:`~torch_geometric.data.Data` (the :attr:`encoder` in eval
         mode)."""
+        self.check_input(data.x, data.edge_index, data)
         was_training = self.training
         self.eval()
         try:

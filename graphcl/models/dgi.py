@@ -6,13 +6,10 @@ import torch
 from torch import Tensor
 from torch.nn import Module
 
-from torch_geometric.data import Data
-
 from ..losses import JSDLoss
 from ..nn.discriminators import BilinearDiscriminator, Discriminator
-from ..validation import check_node_data
 from .base import GraphMethod, _reset, encoder_inputs
-from .dgi_fast import (FastGCNCache, TensorStamp, fast_encode_pair,
+from .dgi_fast import (FastGCNCache, fast_encode_pair,
                        fast_path_supported)
 from .dgi_fused import fused_gcn_dgi_loss
 from .dgi_head import dgi_jsd_head, fused_head_parts
@@ -100,7 +97,6 @@ class DeepGraphInfomax(GraphMethod):
         self.fast = fast
         self._fast_cache = FastGCNCache()
         self._checked = False
-        self._validated = TensorStamp()
         self._register_load_state_dict_pre_hook(_pyg_state_dict_hook)
         self.reset_parameters()
 
@@ -129,19 +125,6 @@ class DeepGraphInfomax(GraphMethod):
                 f"{shape[-1]})")
         self._checked = True
 
-    def _validate(self, x: Tensor, edge_index: Tensor, data=None) -> None:
-        # Checked once per input (O(N F + E)); later calls with the very same
-        # tensors, unchanged in place, compare a stamp (TensorStamp: held
-        # references and version counters) and build nothing.
-        num_nodes = data.num_nodes if data is not None else x.size(0)
-        if self._validated.matches((x, edge_index), num_nodes):
-            return
-        if data is None:
-            data = Data(x=x, edge_index=edge_index)
-        self._validated.clear()
-        check_node_data(data)
-        self._validated.set((x, edge_index), num_nodes)
-
     def clear_cache(self):
         r"""Forgets the inputs seen so far (the fast path's graph constants
         and work buffers, and which inputs were validated). Needed only
@@ -149,7 +132,7 @@ class DeepGraphInfomax(GraphMethod):
         ``.data``, ``.numpy()`` or DLPack), which the version counters
         that the caches check do not see."""
         self._fast_cache.clear()
-        self._validated.clear()
+        self.forget_inputs()
 
     def forward(self, *args, **kwargs) -> Tuple[Tensor, Tensor, Tensor]:
         r"""Returns the embeddings of the input, of its corruption, and the
@@ -160,7 +143,7 @@ class DeepGraphInfomax(GraphMethod):
                 and isinstance(args[1], Tensor)
                 and args[0].layout == torch.strided
                 and args[1].layout == torch.strided):
-            self._validate(args[0], args[1])
+            self.check_input(args[0], args[1])
         pos_z = self.encoder(*args, **kwargs)
         if not self._checked:
             self._check_width(tuple(pos_z.shape))
@@ -212,7 +195,7 @@ class DeepGraphInfomax(GraphMethod):
         through the fast path of :mod:`graphcl.models.dgi_fast` where it
         applies (same loss and gradients as :meth:`forward` +
         :meth:`loss`)."""
-        self._validate(data.x, data.edge_index, data)
+        self.check_input(data.x, data.edge_index, data)
         inputs = self.encoder_inputs(data)
         if self.fast and fast_path_supported(self, inputs):
             head = fused_head_parts(self)
@@ -277,7 +260,7 @@ class DeepGraphInfomax(GraphMethod):
     def embed(self, data) -> Tensor:
         r"""Frozen node embeddings :math:`(N, D)` of a PyG :class:`Data`
         (validated as :meth:`objective` validates it)."""
-        self._validate(data.x, data.edge_index, data)
+        self.check_input(data.x, data.edge_index, data)
         was_training = self.training
         self._fast_cache.release()  # training's work buffers
         self.eval()

@@ -50,7 +50,7 @@ so:
   :meth:`~graphcl.models.DeepGraphInfomax.clear_cache`) after such writes.
 """
 import warnings
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Tuple
 
 import torch
 import torch.nn.modules.module as _torch_module
@@ -63,6 +63,7 @@ from torch_geometric.nn.dense.linear import Linear
 from ..corruptions import FeatureShuffle
 from ..nn.activations import PReLU
 from ..nn.encoders import GCNEncoder
+from .stamp import TensorStamp
 
 __all__ = ['FastGCNCache', 'TensorStamp', 'fast_path_supported',
            'fast_path_refusal', 'fast_encode_pair']
@@ -182,67 +183,6 @@ def _column_blocks(x: Tensor, rows: int) -> list:
         a_t, _ = _csr_pair(col[lo:hi], row, val[lo:hi], (f, end - start))
         blocks.append((a_t, start))
     return blocks
-
-
-def _tensor_version(t: Tensor) -> Optional[int]:
-    # PyTorch's in-place version counter (bumped by every in-place op on the
-    # tensor, its views and, for sparse tensors, their index/value tensors);
-    # None where a PyTorch build has none: then nothing is ever reused.
-    return getattr(t, '_version', None)
-
-
-def _state(t: Optional[Tensor]):
-    if t is None:
-        return None
-    version = _tensor_version(t)
-    if version is None:
-        return object()  # equal to nothing: always rebuild
-    # data_ptr: storage swapped in place (set_) without a version bump
-    ptr = t.data_ptr() if t.layout == torch.strided else None
-    return version, ptr, tuple(t.shape), t.dtype, t.device
-
-
-class TensorStamp:
-    r"""Remembers the exact tensors an answer was computed from:
-    :meth:`matches` is :obj:`True` only for the same tensor objects (held
-    here, so no new tensor can take their identity) with the same in-place
-    version, storage, shape, dtype and device. Copies and pickles start
-    empty (a stamp is never shared between models)."""
-    __slots__ = ('tensors', 'states', 'extra')
-
-    def __init__(self):
-        self.clear()
-
-    def clear(self):
-        r"""Forgets the tensors (and lets them be freed)."""
-        self.tensors: Tuple[Optional[Tensor], ...] = ()
-        self.states: tuple = ()
-        self.extra = None
-
-    def set(self, tensors: Sequence[Optional[Tensor]], extra=None):
-        r"""Stamps :obj:`tensors` (and any hashable :obj:`extra` key)."""
-        self.tensors = tuple(tensors)
-        self.states = tuple(_state(t) for t in self.tensors)
-        self.extra = extra
-
-    def matches(self, tensors: Sequence[Optional[Tensor]],
-                extra=None) -> bool:
-        r"""Whether :obj:`tensors` are the stamped objects, unchanged."""
-        if len(tensors) != len(self.tensors) or extra != self.extra:
-            return False
-        for t, held, state in zip(tensors, self.tensors, self.states):
-            if t is not held or (t is not None and _state(t) != state):
-                return False
-        return True
-
-    def __deepcopy__(self, memo) -> 'TensorStamp':
-        return TensorStamp()
-
-    def __getstate__(self) -> dict:
-        return {}
-
-    def __setstate__(self, state: dict):
-        self.clear()
 
 
 def transpose_into(src: Tensor, out: Tensor) -> Tensor:

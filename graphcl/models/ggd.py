@@ -212,6 +212,7 @@ class GGD(GraphMethod):
     # Training ------------------------------------------------------------
     def objective(self, data) -> Tensor:
         r"""The loss of one full-batch step on :obj:`data`."""
+        self.check_input(data.x, data.edge_index, data)
         inputs = encoder_inputs(data)
         if self.fast_path_refusal(inputs) is None:
             return self.loss(*self._fast_encode(inputs, pair=True))
@@ -250,6 +251,7 @@ class GGD(GraphMethod):
         \mathbf{H}` ``[N, D]`` of a PyG
         :class:`~torch_geometric.data.Data` (encoder in eval mode, no
         augmentation)."""
+        self.check_input(data.x, data.edge_index, data)
         inputs = encoder_inputs(data)
         was_training = self.training
         self.eval()

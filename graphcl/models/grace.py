@@ -173,6 +173,7 @@ class GRACE(GraphMethod):
 
     def objective(self, data) -> Tensor:
         r"""The loss of one full-batch step on :obj:`data`."""
+        self.check_input(data.x, data.edge_index, data)
         inputs = encoder_inputs(data)
         z1 = self.encoder(*self.view1(*inputs))
         z2 = self.encoder(*self.view2(*inputs))

@@ -440,10 +440,10 @@ def test_validation_sees_in_place_edits(graph_factory):
 
 
 def test_validation_runs_once_per_input(graph_factory, monkeypatch):
-    import graphcl.models.dgi as dgi_module
+    import graphcl.models.base as base_module
     calls = []
-    check = dgi_module.check_node_data
-    monkeypatch.setattr(dgi_module, 'check_node_data',
+    check = base_module.check_node_data
+    monkeypatch.setattr(base_module, 'check_node_data',
                         lambda data: calls.append(1) or check(data))
     data = graph_factory()
     model = build_method('dgi', data.x.size(1), hidden=8)

@@ -230,8 +230,8 @@ def test_cache_reused_only_for_the_same_tensors():
 
 def test_no_version_counter_means_no_reuse(monkeypatch):
     # A PyTorch without Tensor._version: nothing is reused, all is correct.
-    import graphcl.models.dgi_fast as fast_module
-    monkeypatch.setattr(fast_module, '_tensor_version', lambda t: None)
+    import graphcl.models.stamp as stamp_module
+    monkeypatch.setattr(stamp_module, '_tensor_version', lambda t: None)
     data = random_graph()
     fast = make_model(data)
     plain = plain_twin(fast)
@@ -249,7 +249,7 @@ def test_copies_start_with_empty_caches():
     for other in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
         assert other._fast_cache.adj is None
         assert other._fast_cache.stamp.tensors == ()
-        assert other._validated.tensors == ()
+        assert other._input_stamp.tensors == ()
         assert torch.isfinite(other.objective(data))
 
 

@@ -191,15 +191,17 @@ def test_fast_path_follows_fresh_graphs_and_in_place_edits():
     assert_same_step(fast, plain, data)
 
 
-def test_fast_path_with_non_finite_features_in_dropped_columns():
-    # Every column dropped: the plain path zeroes the inf, and so must the
-    # fast one (a dropped inf times a zero weight would be NaN).
+def test_non_finite_features_refused_on_both_paths():
+    # Even with every column dropped (where the plain path would zero the
+    # inf): every method refuses non-finite features before encoding.
     data = make_graph()
     data.x[3, 2] = float('inf')
-    fast = make_model(30, mask=1.0)
-    plain = make_model(30, mask=1.0, fast=False)
-    assert_same_step(fast, plain, data)
-    assert torch.isfinite(fast.objective(data))
+    for model in (make_model(30, mask=1.0),
+                  make_model(30, mask=1.0, fast=False)):
+        with pytest.raises(ValueError, match='infinite'):
+            model.objective(data)
+        with pytest.raises(ValueError, match='infinite'):
+            model.embed(data)
 
 
 def test_fast_path_refusals():

@@ -16,15 +16,7 @@ from strategies import graphs
 F, D = 3, 8
 #: Known bugs: (method, test) -> where it must be fixed. The tests are
 #: expected to fail (strictly) until then.
-KNOWN = {
-    ('ggd', 'empty'): 'GGD.objective returns a NaN loss on a graph without '
-    'nodes (no input validation): graphcl/models/ggd.py (being edited)',
-    ('ggd', 'non_finite'): 'GGD.objective/embed accept NaN and infinite '
-    'features (no input validation): graphcl/models/ggd.py (being edited)',
-    ('grace', 'non_finite'): 'GRACE.objective/embed accept NaN and infinite '
-    'features (no input validation): graphcl/models/grace.py (being '
-    'edited)',
-}
+KNOWN = {}
 
 
 #: Tests where known bugs fail: no shrinking (minutes of it per failing
