@@ -58,6 +58,17 @@ def _check_pos_neg(pos: Tensor, neg: Tensor, same_shape: bool = False):
                          f"{tuple(neg.shape)}")
 
 
+def _check_not_empty(pos: Tensor, neg: Tensor, negatives: bool = True):
+    # A mean over no scores is NaN: refuse it, saying where it comes from.
+    if pos.numel() == 0:
+        raise ValueError("The loss got no positive scores (a graph or batch "
+                         "without nodes?); give at least one node")
+    if negatives and neg.numel() == 0:
+        raise ValueError(f"The loss got no negative scores (shape "
+                         f"{tuple(neg.shape)}); give at least one negative "
+                         f"per positive")
+
+
 def jsd_loss(pos: Tensor, neg: Tensor) -> Tensor:
     r"""Jensen-Shannon / binary cross-entropy objective of DGI and DIM.
 
@@ -72,6 +83,7 @@ def jsd_loss(pos: Tensor, neg: Tensor) -> Tensor:
         neg (Tensor): Logits of negative pairs, any shape (the two means are
             taken separately, so the counts may differ).
     """
+    _check_not_empty(pos, neg)
     return F.softplus(-pos).mean() + F.softplus(neg).mean()
 
 
@@ -90,6 +102,7 @@ def info_nce_loss(pos: Tensor, neg: Tensor,
         temperature (float, optional): :math:`\tau`. (default: ``1.0``)
     """
     _check_pos_neg(pos, neg)
+    _check_not_empty(pos, neg, negatives=False)  # K = 0: the loss is 0
     check_temperature(temperature)
     logits = torch.cat([pos.view(-1, 1), neg.view(pos.size(0), -1)], dim=1)
     logits = logits / temperature
@@ -110,6 +123,7 @@ def triplet_margin_loss(pos: Tensor, neg: Tensor,
         margin (float, optional): :math:`\eta`. (default: ``1.0``)
     """
     _check_pos_neg(pos, neg)
+    _check_not_empty(pos, neg)
     neg = neg.view(pos.size(0), -1)
     return F.relu(margin + neg - pos.view(-1, 1)).mean()
 
@@ -124,6 +138,7 @@ def donsker_varadhan_loss(pos: Tensor, neg: Tensor) -> Tensor:
         pos (Tensor): Positive logits, any shape.
         neg (Tensor): Negative logits, any shape.
     """
+    _check_not_empty(pos, neg)
     neg = neg.reshape(-1)
     return -pos.mean() + torch.logsumexp(neg, dim=0) - math.log(neg.numel())
 
@@ -135,11 +150,19 @@ def _paired_views(z1: Tensor, z2: Tensor, normalize: bool) -> Tensor:
         raise ValueError(f"NT-Xent needs two views of equal shape [N, D], "
                          f"got {tuple(z1.shape)} and {tuple(z2.shape)}")
     if z1.size(0) < 2:
-        raise ValueError("NT-Xent needs a batch of at least 2 examples (each "
-                         "view's negatives are the other examples); got a "
-                         "batch of 1 — increase the batch size")
+        raise ValueError(f"NT-Xent needs a batch of at least 2 examples "
+                         f"(each view's negatives are the other examples); "
+                         f"got a batch of {z1.size(0)}: increase the batch "
+                         f"size")
     z = torch.cat([z1, z2], dim=0)
-    return F.normalize(z, dim=1) if normalize else z
+    if not normalize:
+        return z
+    # Rows scaled by their largest entry first: the same directions, and
+    # no float overflow of the norm for entries beyond ~1e19 (which would
+    # normalise such rows to zero).
+    scale = z.detach().abs().amax(dim=1, keepdim=True)
+    scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+    return F.normalize(z / scale, dim=1)
 
 
 class _Blocks:
