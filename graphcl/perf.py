@@ -7,6 +7,11 @@ faults for the same few activation-sized buffers. Raising the mmap and trim
 thresholds keeps those pages in the heap for reuse. Measured here (one core,
 Cora-sized 2708x512 activations): a PReLU forward + backward took 7.4 ms by
 default and 2.8 ms with these settings plus :class:`graphcl.nn.PReLU`.
+
+Both :func:`tune_cpu_allocator` and :func:`set_threads` change the whole
+process, so nothing in graphcl calls them as a side effect: ``graphcl
+train`` applies them (``--threads``, ``--no-malloc-tuning``), and a program
+of your own calls them once at start-up (docs/performance.md).
 """
 import ctypes
 import ctypes.util

@@ -164,8 +164,10 @@ def _csr_pair(row: Tensor, col: Tensor, value: Tensor,
     return a_csr, a_t_csr
 
 
-# Rows of G gathered per block of X^T G: about a core's L2 cache.
+# Rows of G gathered per block of X^T G: about a core's L2 cache, in at
+# most 8 blocks (each block's product reads and writes the whole output).
 GATHER_BLOCK_BYTES = 1 << 20
+MAX_GATHER_BLOCKS = 8
 
 
 def _column_blocks(x: Tensor, rows: int) -> list:
@@ -298,10 +300,13 @@ class FastGCNCache:
         L2 cache (:data:`GATHER_BLOCK_BYTES`). One product gathers the
         rows of :math:`\mathbf{G}` in the order of each feature's nodes,
         from all of :math:`\mathbf{G}` (Cora: 49k gathers from 5.5 MB);
-        per block they come from cache. Measured on Cora (one thread, a
-        busy host): 16.3 ms in one product, 11.8-12.3 ms in 3-6 blocks."""
+        per block they come from cache. Each block reads and writes all of
+        ``out``, so there are at most :data:`MAX_GATHER_BLOCKS`. Measured
+        on Cora (one thread, a busy host): 16.3 ms in one product,
+        11.8-12.3 ms in 3-6 blocks."""
         row_bytes = max(1, g.size(1) * g.element_size())
-        rows = max(1, GATHER_BLOCK_BYTES // row_bytes)
+        rows = max(1, GATHER_BLOCK_BYTES // row_bytes,
+                   -(-g.size(0) // MAX_GATHER_BLOCKS))
         if self._x_t_blocks is None or self._x_t_blocks[0] != rows:
             self._x_t_blocks = (rows, _column_blocks(self.x, rows))
         for i, (a_t, start) in enumerate(self._x_t_blocks[1]):

@@ -195,3 +195,8 @@ def test_feature_gradient_in_node_blocks(monkeypatch, block_bytes):
     assert cache.x is not None  # the sparse product
     assert torch.allclose(cache.feature_gradient(g, torch.empty(30, 8)),
                           data.x.t() @ g, atol=1e-5)
+    assert len(cache._x_t_blocks[1]) <= fast_module.MAX_GATHER_BLOCKS
+    monkeypatch.setattr(fast_module, 'MAX_GATHER_BLOCKS', 3)
+    assert torch.allclose(cache.feature_gradient(g, torch.empty(30, 8)),
+                          data.x.t() @ g, atol=1e-5)
+    assert len(cache._x_t_blocks[1]) <= 3
