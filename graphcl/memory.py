@@ -6,7 +6,7 @@ A full-batch run of a method holds at its peak, in bytes (:math:`N` nodes,
 
 .. math::
     M = M_0 + M_\mathrm{data} + 5P + M_\mathrm{const}
-        + \max(M_\mathrm{train},\, M_\mathrm{embed})
+        + \max(M_\mathrm{train},\, M_\mathrm{kept} + M_\mathrm{embed})
 
 * :math:`M_0`: the process itself (Python, PyTorch, PyG, graphcl;
   :data:`BASELINE_BYTES`, measured).
@@ -15,21 +15,27 @@ A full-batch run of a method holds at its peak, in bytes (:math:`N` nodes,
   (:math:`16E`), labels and masks.
 * :math:`5P`: the parameters, their gradients, Adam's two moments and the
   early-stopping copy of the best state (parameters are counted exactly,
-  from the method built on PyTorch's ``meta`` device: nothing is
-  allocated).
+  from the method built under PyTorch's ``FakeTensorMode``: shapes without
+  memory).
 * :math:`M_\mathrm{const}`: the method's per-graph constants (DGI's fast
   path: the normalised adjacency as CSR matrices).
 * :math:`M_\mathrm{train}`: the activations one training step holds at its
   peak, per layer and per view.
 * :math:`M_\mathrm{embed}`: the full-graph forward pass that gives the
-  embeddings to the linear probe, and the probe.
+  embeddings to the linear probe, or the probe, whichever is larger.
+* :math:`M_\mathrm{kept}`: the training step's blocks under glibc's mmap
+  threshold, which :func:`graphcl.perf.tune_cpu_allocator` keeps resident
+  after they are freed (up to :data:`TRIM_THRESHOLD`).
 
-The last three are the method's: a :class:`~graphcl.models.MethodSpec`
-names a hook ``memory(stats, options, model) -> MethodMemory``
-(:data:`MemoryHook`); without one, :func:`generic_memory` assumes plain
-PyG message passing over two views, on the conservative side. The helpers
-here (:func:`csr_bytes`, :func:`encoder_layers`, :func:`plain_training`,
-:func:`plain_inference`, ...) make a hook a few lines.
+The constants, training step and embedding pass are the method's: a
+:class:`~graphcl.models.MethodSpec` names a hook ``memory(stats, options,
+model) -> MethodMemory`` (:data:`MemoryHook`); DGI's and GRACE's are
+:func:`dgi_memory` and :func:`grace_memory`; without one,
+:func:`generic_memory` assumes plain PyG message passing over two views,
+on the conservative side. The helpers here (:func:`csr_bytes`,
+:func:`encoder_layers`, :func:`plain_training`, :func:`plain_inference`,
+...) make a hook a few lines. Measured against real runs (0.93-1.03 of
+the peak): ``benchmarks/results/memory_estimate.md``.
 
 Use:
 
@@ -40,7 +46,7 @@ Use:
     check_fits(estimate, max_bytes='8G')   # ValueError when it won't fit
 
 :func:`check_fits` compares with :obj:`max_bytes` (``--max-memory``) or
-the memory available now, and its :class:`MemoryError` (a
+the memory available now, and its :class:`OutOfMemoryEstimate` (a
 :class:`ValueError`) names the estimate and the ``--batch-size`` command
 whose own estimate (:func:`estimate_minibatch`) fits.
 """
@@ -290,7 +296,7 @@ class MethodMemory:
 
 
 #: ``memory(stats, options, model) -> MethodMemory``: a method's hook
-#: (:attr:`graphcl.models.MethodSpec.memory`). :obj:`model` is the method
+#: (``MethodSpec.memory``). :obj:`model` is the method
 #: built with :obj:`options` without memory (PyTorch's fake or meta
 #: tensors: shapes only), for hooks that look at its layers.
 MemoryHook = Callable[['GraphStats', Dict[str, Any], Module], MethodMemory]
@@ -555,17 +561,21 @@ def plain_inference(stats: GraphStats, layers: Sequence[Layer]
                     ) -> Dict[str, int]:
     r"""The encoder's full-graph forward pass without gradients (PyG's
     gather-scatter), at its widest layer: its input (unless it is the
-    features, held already), its transformed rows
-    (:math:`4N c_\mathrm{out}`), its per-edge messages
-    (:math:`4E'c_\mathrm{msg}`, twice when weighted) and normalised edges
-    (:math:`20E'`)."""
+    features, held already), its transformed rows and aggregated output
+    (:math:`2 \times 4N c_\mathrm{out}`), its per-edge messages
+    (:math:`4E'c_\mathrm{msg}`, twice when weighted: the gathered rows
+    and their weighted copy live until the aggregation ends) and, when
+    weighted, the normalisation's edges and temporaries (:math:`48E'`).
+    Measured for one ``GCNConv`` (100k nodes, 1.1M edges with self-loops,
+    width 256): 2,410 MiB, this formula 2,391 MiB."""
     n = stats.num_nodes
     peak, label = 0, 'encoder forward'
     for i, layer in enumerate(layers):
         e = _edges_for(stats, layer.weighted)
-        nbytes = (n * ((layer.c_in if i else 0) + layer.c_out) * FLOAT
+        nbytes = (n * ((layer.c_in if i else 0) + 2 * layer.c_out) * FLOAT
                   + e * layer.c_msg * FLOAT * (2 if layer.weighted else 1)
-                  + (e * (2 * INDEX + FLOAT) if layer.weighted else 0))
+                  + (e * (4 * INDEX + 4 * FLOAT) if layer.weighted
+                     else 0))
         if nbytes > peak:
             peak = nbytes
             label = (f'encoder forward, layer {i + 1}: per-edge messages '
