@@ -164,9 +164,10 @@ def _csr_pair(row: Tensor, col: Tensor, value: Tensor,
     return a_csr, a_t_csr
 
 
-# Rows of G gathered per block of X^T G: about a core's L2 cache, in at
-# most 8 blocks (each block's product reads and writes the whole output).
+#: Bytes of rows of G gathered per block of X^T G: about a core's L2 cache.
 GATHER_BLOCK_BYTES = 1 << 20
+#: At most this many blocks (each block's product reads and writes the
+#: whole output).
 MAX_GATHER_BLOCKS = 8
 
 
