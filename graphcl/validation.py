@@ -108,6 +108,43 @@ def _check_edge_index(data: Data, problems: List[str]) -> None:
                 f"data.x / data.num_nodes")
 
 
+def _check_edge_weight(data: Data, problems: List[str]) -> None:
+    weight = data.get('edge_weight')
+    if weight is None:
+        return
+    edge_index = data.edge_index
+    num_edges = (edge_index.size(1) if torch.is_tensor(edge_index)
+                 and edge_index.dim() == 2 else None)
+    if not torch.is_tensor(weight) or weight.dim() != 1 or (
+            num_edges is not None and weight.numel() != num_edges):
+        shape = (f'shape {tuple(weight.shape)}' if torch.is_tensor(weight)
+                 else type(weight).__name__)
+        problems.append(f"data.edge_weight must hold one weight per edge, "
+                        f"shape [num_edges={num_edges}], got {shape}; "
+                        f"several values per edge belong in data.edge_attr")
+        return
+    if not weight.is_floating_point():
+        problems.append(f"data.edge_weight must be floating point, got "
+                        f"{weight.dtype}; convert it with data.edge_weight "
+                        f"= data.edge_weight.float()")
+        return
+    bad = (~torch.isfinite(weight)).nonzero().view(-1)
+    if bad.numel():
+        problems.append(
+            f"data.edge_weight holds {int(torch.isnan(weight).sum())} NaN "
+            f"and {int(torch.isinf(weight).sum())} infinite values (e.g. "
+            f"edge {int(bad[0])}); impute or drop them, or drop "
+            f"data.edge_weight")
+    negative = (weight < 0).nonzero().view(-1)
+    if negative.numel():
+        problems.append(
+            f"data.edge_weight holds {negative.numel()} negative weights "
+            f"(e.g. edge {int(negative[0])}: {float(weight[negative[0]])}),"
+            f" but GCN normalisation divides by the square root of each "
+            f"node's weighted degree: give weights >= 0, or drop "
+            f"data.edge_weight")
+
+
 def _check_y(data: Data, require_labels: bool, problems: List[str]) -> None:
     y = data.y
     if y is None:
@@ -164,10 +201,11 @@ def check_node_data(
 
     Checked: node features ``x`` (present, 2-D, floating point, finite, at
     least one row, one row per node when ``num_nodes`` is set separately),
-    ``edge_index``
-    (int64, shape ``[2, num_edges]``, indices in ``[0, num_nodes)``), labels
-    ``y`` (one per node; 1-D long if :obj:`require_labels`) and the split
-    masks ``train_mask``/``val_mask``/``test_mask`` (bool, one per node).
+    ``edge_index`` (int64, shape ``[2, num_edges]``, indices in
+    ``[0, num_nodes)``), ``edge_weight`` when present (floating point, one
+    finite weight :math:`\geq 0` per edge), labels ``y`` (one per node; 1-D
+    long if :obj:`require_labels`) and the split masks
+    ``train_mask``/``val_mask``/``test_mask`` (bool, one per node).
 
     Args:
         data (torch_geometric.data.Data): The graph.
@@ -186,6 +224,7 @@ def check_node_data(
     problems: List[str] = []
     _check_x(data, problems)
     _check_edge_index(data, problems)
+    _check_edge_weight(data, problems)
     _check_y(data, require_labels, problems)
     _check_splits(data, require_splits, problems)
     if problems:

@@ -22,7 +22,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 __all__ = ['EXTREMES', 'MAX_NODES', 'INDEX_DTYPES', 'values', 'matrices',
-           'edge_indices', 'graphs', 'labels', 'masks']
+           'edge_indices', 'edge_weights', 'labels', 'masks', 'graphs']
 
 #: The most nodes a drawn graph has.
 MAX_NODES = 30
@@ -108,6 +108,22 @@ def edge_indices(draw, num_nodes: int, max_edges: int = 60,
 
 
 @st.composite
+def edge_weights(draw, num_edges: int) -> Tensor:
+    r"""Finite non-negative float32 weights ``[E]``: uniform in
+    :math:`[0, 10)` from a drawn seed, or all ones, with up to 4 of them set
+    to ``0``, ``1e-30`` or ``10``."""
+    gen = torch.Generator().manual_seed(draw(st.integers(0, 2**16)))
+    weight = (torch.rand(num_edges, generator=gen) * 10 if draw(
+        st.booleans()) else torch.ones(num_edges))
+    if num_edges:
+        cell = st.tuples(st.integers(0, num_edges - 1),
+                         st.sampled_from((0.0, 1e-30, 10.0)))
+        for i, v in draw(st.lists(cell, max_size=4)):
+            weight[i] = v
+    return weight
+
+
+@st.composite
 def labels(draw, num_nodes: int, num_classes: int = 3,
            unlabelled: bool = True) -> Tensor:
     r"""Class indices ``[N]`` (long) in :math:`[0, C)`, with ``-1``
@@ -142,8 +158,8 @@ def graphs(draw, min_nodes: int = 0, max_nodes: int = MAX_NODES,
             :math:`[1, \text{max\_features}]` when :obj:`None`.
         index_dtypes (sequence of torch.dtype): Dtypes ``edge_index`` is
             drawn from (int64 and int32 by default).
-        edge_weight (bool, optional): Add ``edge_weight`` ``[E]`` (finite,
-            :math:`\geq 0`, zeros included): always (:obj:`True`), never
+        edge_weight (bool, optional): Add ``edge_weight`` ``[E]``
+            (:func:`edge_weights`): always (:obj:`True`), never
             (:obj:`False`) or when drawn (:obj:`None`).
         extreme (bool): Mix :data:`EXTREMES` into the features.
         non_finite (bool): Mix NaN and :math:`\pm\infty` into them too.
@@ -162,11 +178,7 @@ def graphs(draw, min_nodes: int = 0, max_nodes: int = MAX_NODES,
                 edge_index=draw(edge_indices(n, max_edges, index_dtypes)))
     num_edges = data.edge_index.size(1)
     if edge_weight or (edge_weight is None and draw(st.booleans())):
-        weights = st.one_of(st.floats(0.0, 10.0, width=32),
-                            st.sampled_from((0.0, 1e-30, 1.0)))
-        data.edge_weight = torch.tensor(
-            draw(st.lists(weights, min_size=num_edges, max_size=num_edges)),
-            dtype=torch.float32).view(-1)
+        data.edge_weight = draw(edge_weights(num_edges))
     if with_labels:
         data.y = draw(labels(n, num_classes))
     if with_masks:

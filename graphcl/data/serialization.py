@@ -159,7 +159,7 @@ def _load_problem(exc: BaseException) -> Tuple[str, str]:
         reason = detail[0] if detail else 'an unsupported pickle instruction'
         return 'unsafe', (f"needs unsafe unpickling ({reason}), which "
                           f"torch.load(weights_only=True) does not allow")
-    truncated = isinstance(exc, (EOFError, struct.error)) or any(
+    truncated = isinstance(exc, (EOFError, struct.error, OSError)) or any(
         key in message for key in ('central directory', 'zip archive',
                                    'unexpected EOF', 'truncated',
                                    'Ran out of input'))
@@ -210,8 +210,9 @@ def safe_torch_load(path: os.PathLike, numpy_scalars: bool = False) -> Any:
     try:
         with pyg_safe_globals(numpy_scalars=numpy_scalars):
             return torch.load(path, map_location='cpu', weights_only=True)
-    except OSError:
-        raise  # Unreadable (permissions): the message names the file.
-    except Exception as e:  # Whatever a damaged file makes torch raise.
+    except (PermissionError, FileNotFoundError, IsADirectoryError):
+        raise  # Unreadable: the message names the file.
+    except Exception as e:  # Whatever a damaged file makes torch raise
+        # (its zip reader raises OSError EINVAL on a cut-off archive).
         kind, problem = _load_problem(e)
         raise fail(kind, problem) from None

@@ -93,24 +93,32 @@ class GraphMethod(Module):
             stamp = self.__dict__['_input_stamp_'] = TensorStamp()
         return stamp
 
-    def check_input(self, x: Tensor, edge_index: Tensor,
-                    data=None) -> None:
+    def check_input(self, x: Tensor, edge_index: Tensor, data=None,
+                    edge_weight: Optional[Tensor] = None) -> None:
         r"""Raises a :class:`ValueError` saying what is wrong with the
         graph (:func:`graphcl.validation.check_node_data`: a graph without
         nodes, features that are not a finite float matrix, edge indices
-        out of range, ...). Checked once per input, :math:`O(NF + E)`;
-        later calls with the very same tensors, unchanged in place, compare
-        a :class:`~graphcl.models.stamp.TensorStamp` and check nothing."""
+        out of range, edge weights that are not one finite weight
+        :math:`\geq 0` per edge, ...). Checked once per input,
+        :math:`O(NF + E)`; later calls with the very same tensors, unchanged
+        in place, compare a :class:`~graphcl.models.stamp.TensorStamp` and
+        check nothing. The edge weights are :obj:`edge_weight`, else
+        ``data.edge_weight``."""
         num_nodes = data.num_nodes if data is not None else x.size(0)
+        if edge_weight is None and data is not None:
+            edge_weight = data.get('edge_weight')
+        tensors = (x, edge_index, edge_weight)
         stamp = self._input_stamp
-        if stamp.matches((x, edge_index), num_nodes):
+        if stamp.matches(tensors, num_nodes):
             return
-        if data is None:
+        if data is None or edge_weight is not data.get('edge_weight'):
             from torch_geometric.data import Data
-            data = Data(x=x, edge_index=edge_index)
+            given = {} if data is None else {'num_nodes': num_nodes}
+            data = Data(x=x, edge_index=edge_index, edge_weight=edge_weight,
+                        **given)
         stamp.clear()
         check_node_data(data)
-        stamp.set((x, edge_index), num_nodes)
+        stamp.set(tensors, num_nodes)
 
     def forget_inputs(self):
         r"""Forgets which inputs were checked (needed only after writing

@@ -143,7 +143,9 @@ class DeepGraphInfomax(GraphMethod):
                 and isinstance(args[1], Tensor)
                 and args[0].layout == torch.strided
                 and args[1].layout == torch.strided):
-            self.check_input(args[0], args[1])
+            weight = args[2] if len(args) > 2 else kwargs.get('edge_weight')
+            self.check_input(args[0], args[1], edge_weight=weight if
+                             isinstance(weight, Tensor) else None)
         pos_z = self.encoder(*args, **kwargs)
         if not self._checked:
             self._check_width(tuple(pos_z.shape))

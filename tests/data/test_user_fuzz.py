@@ -43,6 +43,14 @@ DAMAGE = {
         'train_mask', 0),
     'num_nodes wrong': (lambda d: setattr(d, 'num_nodes', d.x.size(0) + 2),
                         'num_nodes', 0),
+    'edge_weight NaN': (lambda d: setattr(d, 'edge_weight', torch.full(
+        (d.edge_index.size(1), ), float('nan'))), 'edge_weight', 1),
+    'edge_weight negative': (lambda d: setattr(d, 'edge_weight', -torch.ones(
+        d.edge_index.size(1))), 'edge_weight', 1),
+    'edge_weight too long': (lambda d: setattr(d, 'edge_weight', torch.ones(
+        d.edge_index.size(1) + 1)), 'edge_weight', 0),
+    'edge_weight int': (lambda d: setattr(d, 'edge_weight', torch.ones(
+        d.edge_index.size(1), dtype=torch.long)), 'edge_weight', 0),
 }
 
 
@@ -160,6 +168,23 @@ def test_saved_file(tmp_path, data, cut, flips):
         check_node_data(out)
 
 
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=graphs(min_nodes=1, with_labels=True, edge_weight=True))
+def test_every_truncation_is_refused(tmp_path, data):
+    r"""A saved graph cut at any of 64 points is refused with a one-line
+    DataFileError naming the file (the zip reader's OSError on a cut-off
+    archive escaped before)."""
+    path = tmp_path / f'graph{next(_files)}.pt'
+    torch.save(data, path)
+    raw = path.read_bytes()
+    for i in range(64):
+        path.write_bytes(raw[:i * len(raw) // 64])
+        with pytest.raises(DataFileError) as info:
+            load_dataset(path)
+        assert str(path) in str(info.value)
+        assert '\n' not in str(info.value)
+
+
 @st.composite
 def networkx_graphs(draw):
     r"""A networkx graph (directed or not, multi-edges or not, nodes named
@@ -177,7 +202,9 @@ def networkx_graphs(draw):
     reason = refusal(data)
     if data.num_nodes and draw(st.booleans()):  # one node lacks 'x'
         del G.nodes[names[draw(st.integers(0, data.num_nodes - 1))]]['x']
-        reason = reason if reason == 'NaN' else 'same attributes'
+        if reason != 'NaN':  # (a single node: no node has features)
+            reason = 'same attributes' if data.num_nodes > 1 else \
+                'data.x is missing'
     return G, data, reason
 
 

@@ -98,3 +98,37 @@ def test_non_finite_features_are_refused(name, data, where, value):
         model.objective(data)
     with pytest.raises(ValueError):
         model.embed(data)
+
+
+BAD_WEIGHTS = {
+    'NaN': lambda w: w.index_fill(0, torch.tensor([0]), float('nan')),
+    'inf': lambda w: w.index_fill(0, torch.tensor([0]), float('inf')),
+    'negative': lambda w: w.index_fill(0, torch.tensor([0]), -1.0),
+    'too short': lambda w: w[1:],
+    '2-D': lambda w: w.view(-1, 1),
+    'int': lambda w: w.long(),
+}
+
+
+@methods('edge_weight')
+@given(data=graphs(min_nodes=1, num_features=F, index_dtypes=(torch.long, ),
+                   edge_weight=True),
+       bad=st.sampled_from(sorted(BAD_WEIGHTS)))
+def test_bad_edge_weights_are_refused(name, data, bad):
+    r"""Edge weights that are not one finite weight >= 0 per edge (NaN
+    embeddings or a traceback before) raise a ValueError naming
+    ``data.edge_weight``, in :meth:`objective` and :meth:`embed`; so does
+    a good weight made NaN in place after a successful step."""
+    if data.edge_index.size(1) == 0:
+        data.edge_index = torch.zeros(2, 1, dtype=torch.long)
+        data.edge_weight = torch.ones(1)
+    model = build(name)
+    good = data.edge_weight
+    objective_finite_or_value_error(model, data)
+    good[0] = float('nan')  # in place: the checked input changed
+    with pytest.raises(ValueError, match='edge_weight'):
+        model.objective(data)
+    data.edge_weight = BAD_WEIGHTS[bad](good.nan_to_num(1.0))
+    for step in (model.objective, model.embed):
+        with pytest.raises(ValueError, match='edge_weight'):
+            step(data)
