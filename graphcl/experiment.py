@@ -164,6 +164,7 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
                    probe: bool = True,
                    resume: bool = False, overwrite: bool = False,
                    checkpoint_every: Optional[int] = None,
+                   max_memory: Optional[Union[int, str]] = None,
                    **method_options: Any) -> Optional[Dict[str, Any]]:
     r"""Pretrains :obj:`method` on :obj:`dataset` once per seed, evaluates
     each run with :func:`graphcl.eval.linear_probe` and returns the metrics
@@ -228,6 +229,12 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
             many epochs (default: every :data:`CHECKPOINT_SECONDS`
             seconds), and always at the end of a seed. SIGINT/SIGTERM
             save one and raise :class:`graphcl.signals.RunInterrupted`.
+        max_memory (int or str, optional): The memory a full-batch run
+            may use (``'8G'``, ``'512M'`` or bytes); the estimate
+            (:func:`graphcl.memory.estimate_full_batch`) is checked against
+            it, or against the memory available, before any training, and
+            a run that would not fit is refused with the ``--batch-size``
+            command that would. (default: the memory available)
         probe_selection (str): How the probe's weight decay is chosen on
             the validation split: ``'per-seed'``, each seed's own best; or
             ``'pooled'``, one weight decay for all seeds, the one with the
@@ -289,9 +296,14 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
     # Options the method is built with (validated once, before any data is
     # loaded: a bad option fails here, not after a seed of training).
     options = settings
-    build_method(spec.name, 1, **options)
+    # (on the meta device: checking --hidden 100000 allocates nothing)
+    with torch.device('meta'):
+        build_method(spec.name, 1, **options)
     verbose = verbose and env.is_main
     progress = progress and env.is_main
+    if max_memory is not None:
+        from .memory import parse_memory
+        max_memory = parse_memory(max_memory)
     if checkpoint_every is not None:
         check_int(checkpoint_every, '--checkpoint-every',
                   what='epochs between checkpoints')
@@ -333,7 +345,7 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
                 verbose=verbose, pooled=(probe_selection == 'pooled'
                                          and len(seed_list) > 1),
                 rundir=rundir, stop=stop, probe=probe,
-                checkpoint_every=checkpoint_every,
+                checkpoint_every=checkpoint_every, max_memory=max_memory,
                 mb=dict(fanout=fanout, batch_size=batch_size,
                         num_workers=num_workers,
                         inference_batch_size=inference_batch_size))
@@ -388,8 +400,8 @@ def _probe_from_json(d: Dict[str, Any]):
 
 def _run_seeds(spec, dataset, seed_list, options, train_settings, *, root,
                dev, env, minibatch, normalize_features, progress, verbose,
-               pooled, rundir, stop, probe, checkpoint_every, mb
-               ) -> List[Dict[str, Any]]:
+               pooled, rundir, stop, probe, checkpoint_every, mb,
+               max_memory) -> List[Dict[str, Any]]:
     # Pretrains and probes every seed; finished seeds of a resumed run are
     # read back, the seed in progress continues from its checkpoint.
     from .data import check_node_data, load_dataset
@@ -422,6 +434,13 @@ def _run_seeds(spec, dataset, seed_list, options, train_settings, *, root,
                      "--no-probe" if labelled else "the graph has no "
                      "labels, data.y") + "): pretraining only; the encoder "
                      "and embeddings are written with --out", verbose)
+        if not minibatch and not runs:  # before any training: will it fit?
+            from .memory import check_fits, estimate_full_batch
+            estimate = estimate_full_batch(
+                data, spec, options, normalize_features=normalize_features,
+                seeds=len(seed_list))
+            _say(f"memory estimate: {estimate.summary()}", verbose)
+            check_fits(estimate, max_memory, device=dev)
         if normalize_features:
             data.x = _row_normalize(data.x.float())
         if not minibatch:  # mini-batch: the graph stays on the CPU

@@ -749,24 +749,12 @@ def grace_memory(stats: GraphStats, options: Dict[str, Any],
     return MethodMemory({}, training, embedding)
 
 
-# Hooks of the built-in methods whose specs do not name one yet, by the
-# module that defines the spec (a method registered by a user under the
-# same name does not get them).
-_BUILTIN_HOOKS: Dict[str, MemoryHook] = {
-    'graphcl.models.dgi_builder': dgi_memory,
-    'graphcl.models.grace': grace_memory,
-}
-
-
 def memory_hook(spec) -> MemoryHook:
     r"""The memory hook of a :class:`~graphcl.models.MethodSpec`: its
-    ``memory`` field, else the built-in method's, else
-    :func:`generic_memory`."""
+    ``memory`` field (DGI: :func:`dgi_memory`, GRACE:
+    :func:`grace_memory`), else :func:`generic_memory`."""
     hook = getattr(spec, 'memory', None)
-    if hook is not None:
-        return hook
-    module = getattr(spec.build, '__module__', None)
-    return _BUILTIN_HOOKS.get(module, generic_memory)
+    return generic_memory if hook is None else hook
 
 
 # ----------------------------------------------------------------------

@@ -290,3 +290,30 @@ def test_tuned_allocator_keeps_small_blocks_through_embedding():
     big = estimate_full_batch(GraphStats(10**6, 10**7, 128), 'dgi',
                               dict(hidden=64), allocator_tuned=True)
     assert big.retained == 0
+
+
+def test_engine_refuses_before_training(small_graph, capsys):
+    from graphcl.cli import main
+    from graphcl.experiment import run_experiment
+    with pytest.raises(ValueError, match='--batch-size'):
+        run_experiment('dgi', small_graph, epochs=2, hidden=8,
+                       max_memory='1M', progress=False)
+    assert 'memory estimate' in capsys.readouterr().err
+    with pytest.raises(ValueError, match='max-memory|memory size'):
+        run_experiment('dgi', small_graph, epochs=2, max_memory='lots',
+                       progress=False, verbose=False)
+    m = run_experiment('dgi', small_graph, epochs=2, hidden=8,
+                       max_memory='16G', progress=False, verbose=False)
+    assert m['epochs'] == [2]
+
+
+def test_cli_hidden_100000_refused_with_estimate(tmp_path, small_graph,
+                                                 capsys):
+    from graphcl.cli import main
+    path = tmp_path / 'g.pt'
+    torch.save(small_graph, path)
+    code = main(['train', 'dgi', '--dataset', str(path), '--hidden',
+                 '100000', '--max-memory', '4G', '--quiet'])
+    err = capsys.readouterr().err
+    assert code == 2 and 'graphcl: error:' in err and 'GiB' in err
+    assert 'Traceback' not in err

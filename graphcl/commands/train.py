@@ -95,6 +95,11 @@ def _add_train_options(p: argparse.ArgumentParser, spec):
                    metavar='EPOCHS',
                    help='write the checkpoint every EPOCHS epochs (default: '
                    'every 30 s, and at the end of each seed)')
+    p.add_argument('--max-memory', default=None, metavar='SIZE',
+                   help='memory a full-batch run may use, e.g. 8G or 512M; '
+                   'a run whose estimate exceeds it (default: the memory '
+                   'available) is refused before training, with the '
+                   '--batch-size command that fits')
     # Shown for every method, so that a method without a mini-batch
     # objective answers --batch-size with a clear error, not 'unrecognized'.
     g = p.add_argument_group(
@@ -182,6 +187,7 @@ def run(args) -> int:
             progress=not args.quiet,
             probe=not args.no_probe, resume=args.resume,
             overwrite=args.overwrite, checkpoint_every=args.checkpoint_every,
+            max_memory=args.max_memory,
             probe_selection=args.probe_selection, **minibatch, **options)
     except RunInterrupted as e:
         how = ("resume with the same command and --resume" if e.saved

@@ -9,6 +9,7 @@ keeps PyG's initialisation."""
 from typing import Optional
 
 from ..losses import get_loss
+from ..memory import dgi_memory
 from ..nn.discriminators import get_discriminator
 from ..nn.encoders import get_encoder
 from ..nn.readouts import get_readout
@@ -60,4 +61,5 @@ METHOD = MethodSpec(
     ),
     minibatch=True,
     minibatch_defaults=dict(encoder='sage'),
+    memory=dgi_memory,
 )

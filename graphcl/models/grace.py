@@ -27,6 +27,7 @@ from torch.nn import Module
 
 from ..corruptions import Compose, EdgeDrop, FeatureMask
 from ..losses import nt_xent
+from ..memory import grace_memory
 from ..nn.encoders import GCNEncoder, make_activation
 from ..nn.heads import ProjectionHead
 from .base import GraphMethod, encoder_inputs
@@ -298,4 +299,5 @@ METHOD = MethodSpec(
         ),
     },
     minibatch=True,
+    memory=grace_memory,
 )
