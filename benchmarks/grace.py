@@ -62,6 +62,22 @@ def peak_rss_mb() -> float:
     return peak()
 
 
+def vm_hwm_mb() -> float:
+    """VmHWM, the peak resident memory of this process's own address space
+    (Linux; NaN elsewhere). Unlike ru_maxrss it does not start from the
+    parent's resident memory at fork, which Linux carries into an exec'ed
+    child's ru_maxrss: the children are therefore started before their
+    parent loads anything, and both numbers are kept."""
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float('nan')
+
+
 # --- GRACE as usually implemented (the reference) -------------------------
 
 def dense_reference(in_channels, hidden, proj_hidden, tau, slope):
@@ -175,11 +191,36 @@ def memory_child(impl, epochs, root, dataset):
         epoch_fns[impl]()
     print(json.dumps(dict(impl=impl, epochs=epochs,
                           seconds=time.perf_counter() - t0,
-                          peak_rss_mb=peak_rss_mb(),
+                          peak_rss_mb=peak_rss_mb(), vm_hwm_mb=vm_hwm_mb(),
                           rss_after_data_mb=rss_data)))
 
 
+def memory_children(args, dataset, impls):
+    # Before this process loads anything (see vm_hwm_mb).
+    memory = {}
+    for impl in impls:
+        proc = subprocess.run(
+            [sys.executable, __file__, '_memory', impl, '--epochs',
+             str(args.memory_epochs), '--root', args.root,
+             '--speed-dataset', dataset],
+            capture_output=True, text=True, check=True)
+        memory[impl] = json.loads(proc.stdout.strip().splitlines()[-1])
+        print(impl, memory[impl], flush=True)
+    return memory
+
+
 def run_speed(args):
+    suffix = 'computers' if args.speed_dataset == 'Amazon-Computers' \
+        else args.speed_dataset
+    OUT.mkdir(parents=True, exist_ok=True)
+    if args.part in ('all', 'memory'):
+        memory = memory_children(args, args.speed_dataset,
+                                 ('dense', 'graphcl'))
+        (OUT / f'memory_{suffix}.json').write_text(json.dumps(dict(
+            dataset=args.speed_dataset, memory=memory, machine=machine(),
+            code=code_version()), indent=1))
+    if args.part not in ('all', 'timing'):
+        return
     one_thread()
     import torch
     epoch_fns, st, data, _ = speed_setup(args.root, args.speed_dataset)
@@ -193,38 +234,21 @@ def run_speed(args):
             cpu[impl].append(time.process_time() - c0)
             print(f'epoch {i} {impl}: {wall[impl][-1]:.2f} s wall, '
                   f'{cpu[impl][-1]:.2f} s CPU', flush=True)
-    del epoch_fns
-    memory = {}
-    for impl in ('dense', 'graphcl'):
-        proc = subprocess.run(
-            [sys.executable, __file__, '_memory', impl, '--epochs',
-             str(args.memory_epochs), '--root', args.root,
-             '--speed-dataset', args.speed_dataset],
-            capture_output=True, text=True, check=True)
-        memory[impl] = json.loads(proc.stdout.strip().splitlines()[-1])
-        print(impl, memory[impl], flush=True)
     result = dict(
         dataset=args.speed_dataset, nodes=data.num_nodes,
         edges=data.num_edges, features=data.num_features,
         hidden=st['hidden'], proj_hidden=st['proj_hidden'],
         block_size=st['block_size'], epochs_timed=args.epochs,
-        wall=wall, cpu=cpu, memory=memory, threads=torch.get_num_threads(),
+        wall=wall, cpu=cpu, threads=torch.get_num_threads(),
         machine=machine(), code=code_version())
-    OUT.mkdir(parents=True, exist_ok=True)
-    name = 'speed_computers.json' if args.speed_dataset == \
-        'Amazon-Computers' else f'speed_{args.speed_dataset}.json'
-    (OUT / name).write_text(json.dumps(result, indent=1))
-    return result
+    (OUT / f'speed_{suffix}.json').write_text(json.dumps(result, indent=1))
 
 
 def run_physics_memory(args):
     """graphcl's GRACE alone on Coauthor-Physics (its preset) for a few
     epochs: peak memory and time per epoch."""
-    proc = subprocess.run(
-        [sys.executable, __file__, '_memory', 'graphcl', '--epochs',
-         str(args.memory_epochs), '--root', args.root, '--speed-dataset',
-         'Coauthor-Physics'], capture_output=True, text=True, check=True)
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result = memory_children(args, 'Coauthor-Physics', ('graphcl', ))[
+        'graphcl']
     result.update(dataset='Coauthor-Physics', machine=machine(),
                   code=code_version())
     print(result, flush=True)
@@ -308,12 +332,16 @@ def table():
              'NT-Xent computed in blocks (`graphcl.losses.gram_logsumexp`: '
              'memory O(N·D + block·N), the same values and gradients as the '
              'dense form).', '']
-    speed = OUT / 'speed_computers.json'
-    if speed.exists():
+    speed, memory = OUT / 'speed_computers.json', \
+        OUT / 'memory_computers.json'
+    if speed.exists() and memory.exists():
         s = json.loads(speed.read_text())
+        s['memory'] = json.loads(memory.read_text())['memory']
         med = {k: statistics.median(v) for k, v in s['wall'].items()}
         cmed = {k: statistics.median(v) for k, v in s['cpu'].items()}
         mem = {k: v['peak_rss_mb'] for k, v in s['memory'].items()}
+        hwm = {k: v.get('vm_hwm_mb', float('nan'))
+               for k, v in s['memory'].items()}
         base = s['memory']['graphcl']['rss_after_data_mb']
         lines += [
             '## Speed and memory against GRACE as usually implemented', '',
@@ -329,15 +357,17 @@ def table():
             f"(median per epoch; CPU time beside wall time because the "
             f"machine is shared). Peak memory: each implementation alone in "
             f"its own process ({s['memory']['dense']['epochs']} epochs), "
-            f"ru_maxrss, which includes the Python/PyTorch process and the "
-            f"dataset ({base / 1024:.2f} GiB after loading).", '',
+            f"started before the benchmark loads anything: ru_maxrss, and "
+            f"VmHWM as a check; both include the Python/PyTorch process "
+            f"and the dataset ({base / 1024:.2f} GiB after loading).", '',
             '| implementation | s / epoch (wall) | s / epoch (CPU) | '
-            'peak memory |', '|---|---|---|---|']
+            'peak memory (ru_maxrss) | VmHWM |', '|---|---|---|---|---|']
         for impl, name in (('dense', 'GRACE as usually implemented '
                             '(dense)'), ('graphcl', 'graphcl GRACE '
                                          '(blocked)')):
             lines.append(f'| {name} | {med[impl]:.2f} | {cmed[impl]:.2f} | '
-                         f'{mem[impl] / 1024:.2f} GiB |')
+                         f'{mem[impl] / 1024:.2f} GiB | '
+                         f'{hwm[impl] / 1024:.2f} GiB |')
         lines += ['', f"Speed: graphcl is {med['dense'] / med['graphcl']:.2f}"
                   f"x the dense version's epoch rate (wall; "
                   f"{cmed['dense'] / cmed['graphcl']:.2f}x in CPU time). "
@@ -427,6 +457,9 @@ def main():
     p.add_argument('--epochs', type=int, default=3,
                    help='epochs per implementation for the speed part')
     p.add_argument('--memory-epochs', type=int, default=2)
+    p.add_argument('--part', default='all',
+                   choices=['all', 'memory', 'timing'],
+                   help='speed: measure memory, timing or both')
     p.add_argument('--speed-dataset', default='Amazon-Computers',
                    help='dataset of the speed part (a trial run elsewhere '
                    'writes speed_DATASET.json, not the table\'s)')
