@@ -13,7 +13,9 @@ A run folder holds
   each seed, which ``--resume`` continues from;
 * ``metrics.json``, ``embeddings.pt``, ``encoder.pt``: the results, and
   ``model.json`` (method, options, feature width) for ``graphcl embed``;
-* ``.lock``: the process using the folder, while it runs.
+* ``.lock``: the process using the folder, while it runs;
+* ``losses.png``, ``probe.png``, ``embeddings.png``: ``graphcl plot``'s
+  pictures, when drawn.
 
 Every file is written atomically (:mod:`graphcl.atomic`). A folder that
 holds a run with another config, or another run in progress, is refused
@@ -30,13 +32,14 @@ from typing import Any, Dict, List, Optional
 import torch
 
 from .atomic import atomic_save, atomic_write_json
+from .plot import PLOT_FILES
 
 __all__ = ['RunDir', 'RunFolderError', 'RUN_FILES']
 
 #: The files and folders graphcl writes into a run folder (``--overwrite``
 #: removes these and nothing else).
 RUN_FILES = ('run.json', 'metrics.json', 'embeddings.pt', 'encoder.pt',
-             'model.json', 'checkpoint.pt', 'seeds')
+             'model.json', 'checkpoint.pt', 'seeds') + PLOT_FILES
 
 
 class RunFolderError(ValueError):

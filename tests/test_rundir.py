@@ -113,3 +113,12 @@ def test_unreadable_checkpoint(tmp_path):
         run.checkpoint_file.write_bytes(b'not a checkpoint')
         with pytest.raises(RunFolderError, match='unreadable.*delete it'):
             run.load_checkpoint(0)
+
+
+def test_overwrite_removes_old_plots(tmp_path):
+    with RunDir(tmp_path, CONFIG):
+        pass
+    (tmp_path / 'losses.png').write_bytes(b'png')
+    with RunDir(tmp_path, dict(CONFIG, hidden=3), overwrite=True):
+        pass
+    assert not (tmp_path / 'losses.png').exists()
