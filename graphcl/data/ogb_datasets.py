@@ -80,7 +80,27 @@ def _split_dict(dataset: Any, split_type: Optional[str],
             e.kind, e.problem) from None
 
 
-class SafeNodePropPredDataset(SafeProcessingMixin, PygNodePropPredDataset):
+class _SafeOGBDataset(SafeProcessingMixin):
+    # What the node and graph datasets share: set up, process or load
+    # safely, and the official split read safely. ``level``: 'node' or
+    # 'graph'.
+    numpy_scalars = True
+    level: str
+
+    def __init__(self, name: str, root: str = 'dataset',
+                 transform: Optional[Callable] = None,
+                 pre_transform: Optional[Callable] = None):
+        _setup(self, name, root, self.level)
+        InMemoryDataset.__init__(self, self.root, transform, pre_transform)
+        self.load(self.processed_paths[0])
+
+    def get_idx_split(self, split_type: Optional[str] = None) -> Dict:
+        r"""ogb's official split, as in ogb, with ``split_dict.pt`` (if
+        present) read with ``weights_only=True``."""
+        return _split_dict(self, split_type, super().get_idx_split)
+
+
+class SafeNodePropPredDataset(_SafeOGBDataset, PygNodePropPredDataset):
     r"""ogb's :class:`~ogb.nodeproppred.PygNodePropPredDataset` with
     processed and split files loaded with ``weights_only=True`` only and
     rebuilt when the raw files changed.
@@ -92,22 +112,10 @@ class SafeNodePropPredDataset(SafeProcessingMixin, PygNodePropPredDataset):
         pre_transform (callable, optional): As in PyG.
             (default: :obj:`None`)
     """
-    numpy_scalars = True
-
-    def __init__(self, name: str, root: str = 'dataset',
-                 transform: Optional[Callable] = None,
-                 pre_transform: Optional[Callable] = None):
-        _setup(self, name, root, 'node')
-        InMemoryDataset.__init__(self, self.root, transform, pre_transform)
-        self.load(self.processed_paths[0])
-
-    def get_idx_split(self, split_type: Optional[str] = None) -> Dict:
-        r"""ogb's official split, as in ogb, with ``split_dict.pt`` (if
-        present) read with ``weights_only=True``."""
-        return _split_dict(self, split_type, super().get_idx_split)
+    level = 'node'
 
 
-class SafeGraphPropPredDataset(SafeProcessingMixin, PygGraphPropPredDataset):
+class SafeGraphPropPredDataset(_SafeOGBDataset, PygGraphPropPredDataset):
     r"""ogb's :class:`~ogb.graphproppred.PygGraphPropPredDataset` with
     processed and split files loaded with ``weights_only=True`` only and
     rebuilt when the raw files changed.
@@ -119,16 +127,4 @@ class SafeGraphPropPredDataset(SafeProcessingMixin, PygGraphPropPredDataset):
         pre_transform (callable, optional): As in PyG.
             (default: :obj:`None`)
     """
-    numpy_scalars = True
-
-    def __init__(self, name: str, root: str = 'dataset',
-                 transform: Optional[Callable] = None,
-                 pre_transform: Optional[Callable] = None):
-        _setup(self, name, root, 'graph')
-        InMemoryDataset.__init__(self, self.root, transform, pre_transform)
-        self.load(self.processed_paths[0])
-
-    def get_idx_split(self, split_type: Optional[str] = None) -> Dict:
-        r"""ogb's official split, as in ogb, with ``split_dict.pt`` (if
-        present) read with ``weights_only=True``."""
-        return _split_dict(self, split_type, super().get_idx_split)
+    level = 'graph'
