@@ -114,7 +114,7 @@ def test_nt_xent_equals_reference(pair, temperature, normalize, block_size):
         assert z1.size(0) < 2
         return
     ref = nt_xent_reference(z1, z2, temperature, normalize)
-    assert float(loss) == pytest.approx(float(ref), rel=1e-4, abs=1e-4)
+    assert loss.item() == pytest.approx(float(ref), rel=1e-4, abs=1e-4)
 
 
 def test_nt_xent_empty_batch_message():
@@ -160,9 +160,13 @@ def test_gram_logsumexp_equals_reference(z, scale, block_size):
     (ref * weights.double()).sum().backward()
     assert bool(torch.isfinite(lse).all()) and bool(
         torch.isfinite(z.grad).all())
-    big = 1.0 + float(ref.abs().max())
+    # Float32 similarities s carry errors of about eps |s|, so exp(s - lse)
+    # does too: the tolerances grow with the largest |s|.
+    slack = 2 * torch.finfo(torch.float32).eps * abs(scale) * float(
+        z.detach().pow(2).sum(1).max())
+    big = 1.0 + float(ref.detach().abs().max())
     assert torch.allclose(lse.double(), ref.detach(), rtol=1e-4,
-                          atol=1e-5 * big)
+                          atol=(1e-5 + slack) * big)
     gbig = 1.0 + float(ref_z.grad.abs().max())
     assert torch.allclose(z.grad.double(), ref_z.grad, rtol=1e-3,
-                          atol=1e-4 * gbig)
+                          atol=(1e-4 + slack) * gbig)
