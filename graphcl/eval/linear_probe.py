@@ -343,6 +343,15 @@ def linear_probe(z: Tensor, y: Tensor, train_mask: Tensor, val_mask: Tensor,
         std = z[train].std(0) if train.numel() > 1 else torch.ones_like(mean)
         z = (z - mean) / std.clamp_min(1e-8)
     num_classes = int(y[labelled].max()) + 1
+    if num_classes > int(labelled.sum()) and num_classes > 1024:
+        # The classifier has one row per class index up to the largest: a
+        # label like 10**9 would allocate gigabytes for classes that never
+        # occur.
+        raise ValueError(f"'y' holds class indices up to {num_classes - 1} "
+                         f"but only {int(labelled.sum())} labelled nodes; "
+                         f"number the classes 0..C-1, e.g. y = torch.unique("
+                         f"y, return_inverse=True)[1] (keeping -1 for "
+                         f"unlabelled nodes)")
     grid = []
     for wd in weight_decays:
         clf = LogisticRegression(z.size(1), num_classes, wd, max_iter)

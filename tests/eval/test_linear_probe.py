@@ -356,3 +356,11 @@ def test_logistic_regression_refuses_unlabelled_and_bad_input():
         clf.fit(z, y[:-1])
     with pytest.raises(ValueError, match='not an L2 strength'):
         LogisticRegression(8, 3, weight_decay=-1.0)
+
+
+def test_huge_class_index_refused_before_allocating():
+    z = torch.randn(6, 3)
+    y = torch.tensor([0, 1, 0, 1, 10**9, 0])
+    mask = torch.tensor([True, True, False, False, False, False])
+    with pytest.raises(ValueError, match=r'number the classes 0\.\.C-1'):
+        linear_probe(z, y, mask, mask.roll(2), mask.roll(4))
