@@ -14,6 +14,7 @@ from .atomic import atomic_save, atomic_write_text
 from .models import build_method, get_method, method_settings
 from .models.registry import TRAIN_DEFAULTS
 from .perf import make_adam
+from .runner import resolve_device, seed_list
 from .signals import RunInterrupted, StopRequests
 from .stats import STD_CONVENTION, mean_std
 from .train import PretrainResult, pretrain
@@ -63,14 +64,6 @@ def _row_normalize(x: torch.Tensor) -> torch.Tensor:
     # rows stay 0). Not PyG's NormalizeFeatures, which first subtracts the
     # global minimum (a change for features with negative entries).
     return x / x.sum(dim=-1, keepdim=True).clamp_min(1e-12)
-
-
-def _resolve_device(device: Union[str, torch.device]) -> torch.device:
-    device = torch.device(device)
-    if device.type == 'cuda' and not torch.cuda.is_available():
-        raise ValueError("--device cuda was asked for but CUDA is not "
-                         "available here; use --device cpu")
-    return device
 
 
 def _say(msg: str, verbose: bool):
@@ -259,15 +252,13 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
                          f"train full batch")
     given = dict(method_options, epochs=epochs, patience=patience, lr=lr,
                  weight_decay=weight_decay)
-    settings = method_settings(spec.name, _canonical_name(dataset),
-                               minibatch, **given)
+    canonical = _canonical_name(dataset)  # the name presets are kept under
+    settings = method_settings(spec.name, canonical, minibatch, **given)
     given = {k: v for k, v in given.items() if v is not None}
-    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
-    if not seed_list:
-        raise ValueError("'seeds' must name at least one seed")
+    seeds = seed_list(seeds)
     check_int(settings['epochs'], "'epochs'")
     check_int(settings['patience'], "'patience'", minimum=0)
-    dev = _resolve_device(device)
+    dev = resolve_device(device)
     from .distributed import DistEnv, check_nproc, in_torchrun
     check_nproc(nproc)
     if not minibatch:
@@ -312,15 +303,15 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
                          "add --out DIR")
 
     from . import __version__
-    config = dict(method=spec.name, dataset=str(dataset), seeds=seed_list,
+    config = dict(method=spec.name, dataset=str(dataset), seeds=seeds,
                   **train_settings, device=str(dev), root=root,
                   data_root=_data_root(dataset, root), version=__version__,
                   normalize_features=normalize_features,
                   probe=probe, probe_selection=probe_selection,
                   std=STD_CONVENTION,
-                  preset=spec.preset(_canonical_name(dataset)) or None,
-                  preset_source=(spec.source if spec.preset(
-                      _canonical_name(dataset)) else None),
+                  preset=spec.preset(canonical) or None,
+                  preset_source=spec.source if spec.preset(canonical)
+                  else None,
                   **options)
     if minibatch:
         config.update(batch_size=batch_size, fanout=fanout,
@@ -339,11 +330,11 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
     try:
         with StopRequests() as stop:
             runs = _run_seeds(
-                spec, dataset, seed_list, options, train_settings,
+                spec, dataset, seeds, options, train_settings,
                 root=root, dev=dev, env=env, minibatch=minibatch,
                 normalize_features=normalize_features, progress=progress,
                 verbose=verbose, pooled=(probe_selection == 'pooled'
-                                         and len(seed_list) > 1),
+                                         and len(seeds) > 1),
                 rundir=rundir, stop=stop, probe=probe,
                 checkpoint_every=checkpoint_every, max_memory=max_memory,
                 mb=dict(fanout=fanout, batch_size=batch_size,
@@ -351,7 +342,7 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
                         inference_batch_size=inference_batch_size))
             if not env.is_main:
                 return None
-            metrics = _summarise(spec.name, seed_list, runs,
+            metrics = _summarise(spec.name, seeds, runs,
                                  probe_selection, config, verbose)
             if rundir is not None:
                 from .runner import write_metrics

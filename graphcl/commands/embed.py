@@ -159,8 +159,9 @@ def run(args) -> int:
     check_dataset_name(args.dataset)
     apply_threads(args)
     import torch
-    from ..experiment import _resolve_device, _row_normalize
-    dev = _resolve_device(args.device)
+    from ..experiment import _row_normalize
+    from ..runner import resolve_device
+    dev = resolve_device(args.device)
     model, record = load_run_model(args.encoder)
     from ..models.registry import get_method
     spec = get_method(record['method'])

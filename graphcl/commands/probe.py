@@ -102,7 +102,7 @@ def run(args) -> int:
             seed = 0
     from ..data import check_node_data, load_dataset
     from ..eval import linear_probe
-    from ..experiment import _resolve_device
+    from ..runner import resolve_device
     data = load_dataset(args.dataset, root=args.root, seed=seed)
     if getattr(data, 'y', None) is None:
         raise ValueError(f"The graph '{args.dataset}' has no labels "
@@ -116,7 +116,7 @@ def run(args) -> int:
     if getattr(data, 'ogb_name', None):
         from ..data import ogb_node_metric
         metric = ogb_node_metric(data.ogb_name)
-    dev = _resolve_device(args.device)
+    dev = resolve_device(args.device)
     fit = linear_probe(z.to(dev), data.y.to(dev), data.train_mask.to(dev),
                        data.val_mask.to(dev), data.test_mask.to(dev),
                        metric=metric)
