@@ -753,8 +753,9 @@ def memory_hook(spec) -> MemoryHook:
     r"""The memory hook of a :class:`~graphcl.models.MethodSpec`: its
     ``memory`` field (DGI: :func:`dgi_memory`, GRACE:
     :func:`grace_memory`), else :func:`generic_memory`."""
+    from .models.registry import resolve
     hook = getattr(spec, 'memory', None)
-    return generic_memory if hook is None else hook
+    return generic_memory if hook is None else resolve(hook)
 
 
 # ----------------------------------------------------------------------
@@ -781,13 +782,15 @@ def _shape_model(spec, in_channels: int, options: Dict[str, Any]) -> Module:
         raise ValueError(f"Unknown option(s) {sorted(unknown)} for method "
                          f"'{spec.name}'; known: {sorted(spec.defaults)}")
     kwargs = {**spec.defaults, **options}
+    from .models.registry import resolve
+    build = resolve(spec.build)
     try:
         from torch._subclasses.fake_tensor import FakeTensorMode
         with FakeTensorMode(allow_non_fake_inputs=True):
-            return spec.build(max(in_channels, 1), seed=0, **kwargs)
+            return build(max(in_channels, 1), seed=0, **kwargs)
     except (ImportError, RuntimeError, NotImplementedError, TypeError):
         with torch.device('meta'):
-            return spec.build(max(in_channels, 1), seed=0, **kwargs)
+            return build(max(in_channels, 1), seed=0, **kwargs)
 
 
 def _parameter_bytes(model: Module) -> Dict[str, int]:

@@ -9,20 +9,13 @@ keeps PyG's initialisation."""
 from typing import Optional
 
 from ..losses import get_loss
-from ..memory import dgi_memory
 from ..nn.discriminators import get_discriminator
 from ..nn.encoders import get_encoder
 from ..nn.readouts import get_readout
 from .dgi import DeepGraphInfomax
-from .registry import MethodSpec
+from .dgi_spec import DGI_DEFAULTS, METHOD  # noqa: F401 (re-exported)
 
 __all__ = ['build_dgi', 'DGI_DEFAULTS', 'METHOD']
-
-DGI_DEFAULTS = dict(
-    encoder='gcn', hidden=512, layers=1, act='prelu', readout='sigmoid_mean',
-    corruption='shuffle', discriminator='bilinear', disc_init='xavier',
-    loss='jsd',
-)
 
 
 def build_dgi(in_channels: int, encoder: str, hidden: int, layers: int,
@@ -39,27 +32,3 @@ def build_dgi(in_channels: int, encoder: str, hidden: int, layers: int,
         discriminator=get_discriminator(discriminator, hidden, disc_init),
         loss_fn=get_loss(loss),
     )
-
-
-METHOD = MethodSpec(
-    'dgi', build_dgi, DGI_DEFAULTS,
-    description='Deep Graph Infomax (Veličković et al., ICLR 2019)',
-    source="DGI paper and reference code (github.com/PetarV-/DGI)",
-    help=dict(
-        encoder='gcn, sage, gat or gin (with --batch-size: sage)',
-        hidden='embedding width',
-        layers='number of encoder layers (with --batch-size: one per '
-        'fan-out)',
-        act='activation after every layer (prelu, relu, elu, ...)',
-        readout='summary readout (sigmoid_mean, mean, sum, max, attention)',
-        corruption='corruption name(s), comma-separated (shuffle, '
-        'edge_drop, feature_mask, node_drop, feature_noise)',
-        discriminator='bilinear or dot',
-        disc_init="initialisation of the bilinear critic: as DGI's "
-        "reference code (xavier) or as PyG (pyg)",
-        loss='jsd, infonce, triplet or dv',
-    ),
-    minibatch=True,
-    minibatch_defaults=dict(encoder='sage'),
-    memory=dgi_memory,
-)

@@ -18,12 +18,13 @@ them costs no import); your own method is added with
 """
 import importlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Union
 
 if TYPE_CHECKING:  # no PyTorch import to list methods or show their options
     from torch.nn import Module
 
 __all__ = ['MethodSpec', 'TRAIN_DEFAULTS', 'BUILTIN_METHODS', 'METHODS',
+           'resolve',
            'register_method', 'get_method', 'list_methods', 'build_method',
            'method_defaults', 'method_settings']
 
@@ -39,7 +40,9 @@ class MethodSpec:
 
     Args:
         name (str): The name used by ``graphcl train NAME``.
-        build (callable): ``build(in_channels, **options)`` returning a
+        build (callable or str): ``build(in_channels, **options)``
+            (or its ``'module:function'`` path, imported on first build)
+            returning a
             :class:`~graphcl.models.GraphMethod`.
         defaults (dict): The method's own options and their defaults; every
             option ``build`` takes except ``in_channels`` and ``seed``.
@@ -55,14 +58,15 @@ class MethodSpec:
             mini-batches (``--batch-size``). (default: :obj:`False`)
         minibatch_defaults (dict, optional): Option overrides in mini-batch
             mode (e.g. a GraphSAGE encoder).
-        memory (callable, optional): ``memory(stats, options, model) ->
+        memory (callable or str, optional): ``memory(stats, options,
+            model) ->
             MethodMemory``: the method's graph constants and activations
             per layer and view, for the memory estimate checked before
             full-batch training (:mod:`graphcl.memory`). (default:
             :obj:`None`, a conservative generic estimate)
     """
     name: str
-    build: Callable[..., 'Module']
+    build: Union[Callable[..., 'Module'], str]
     defaults: Dict[str, Any]
     help: Dict[str, str] = field(default_factory=dict)
     train: Dict[str, Any] = field(default_factory=dict)
@@ -71,7 +75,7 @@ class MethodSpec:
     description: str = ''
     minibatch: bool = False
     minibatch_defaults: Dict[str, Any] = field(default_factory=dict)
-    memory: Optional[Callable[..., Any]] = None
+    memory: Union[Callable[..., Any], str, None] = None
 
     def __post_init__(self):
         self.name = self.name.lower()
@@ -108,15 +112,25 @@ class MethodSpec:
         return {}
 
 
+def resolve(obj: Any) -> Any:
+    r"""A callable given as ``'module:attribute'`` (imported on first use,
+    so that a spec can name its builder without importing PyTorch), or
+    :obj:`obj` itself."""
+    if isinstance(obj, str):
+        module, _, attr = obj.partition(':')
+        return getattr(importlib.import_module(module), attr)
+    return obj
+
+
 def _norm(name: str) -> str:
     return ''.join(c for c in name.lower() if c.isalnum())
 
 
 #: Built-in methods: name to the module whose ``METHOD`` is its spec.
 BUILTIN_METHODS: Dict[str, str] = {
-    'dgi': 'graphcl.models.dgi_builder',
-    'ggd': 'graphcl.models.ggd',
-    'grace': 'graphcl.models.grace',
+    'dgi': 'graphcl.models.dgi_spec',
+    'ggd': 'graphcl.models.ggd_spec',
+    'grace': 'graphcl.models.grace_spec',
 }
 
 #: Methods registered so far (built-ins are added on first lookup).
@@ -196,4 +210,5 @@ def build_method(name: str, in_channels: int, seed: Optional[int] = None,
     if unknown:
         raise ValueError(f"Unknown option(s) {sorted(unknown)} for method "
                          f"'{spec.name}'; known: {sorted(spec.defaults)}")
-    return spec.build(in_channels, seed=seed, **{**spec.defaults, **options})
+    return resolve(spec.build)(in_channels, seed=seed,
+                               **{**spec.defaults, **options})

@@ -8,7 +8,7 @@ from graphcl.experiment import run_experiment
 from graphcl.models import (METHODS, GraphMethod, MethodSpec, build_method,
                             get_method, list_methods, method_defaults,
                             method_settings, register_method)
-from graphcl.models.registry import BUILTIN_METHODS, TRAIN_DEFAULTS
+from graphcl.models.registry import BUILTIN_METHODS, TRAIN_DEFAULTS, resolve
 
 QUIET = dict(progress=False, verbose=False)
 
@@ -59,7 +59,7 @@ def test_builtins_are_listed_without_import():
     assert set(BUILTIN_METHODS) <= set(list_methods())
     for name in BUILTIN_METHODS:
         spec = get_method(name)
-        assert spec.name == name and callable(spec.build)
+        assert spec.name == name and callable(resolve(spec.build))
         model = build_method(name, 8, seed=0)
         assert isinstance(model, GraphMethod)
         assert isinstance(model.encoder, torch.nn.Module)
@@ -179,3 +179,17 @@ def test_presets_follow_dataset_aliases():
         spec = get_method(name)
         for dataset in spec.presets:  # every preset names a real dataset
             assert _canonical_name(dataset) == dataset, (name, dataset)
+
+
+def test_method_help_needs_no_pytorch():
+    # graphcl train METHOD --help reads the built-in specs without
+    # importing torch (their builders are named as 'module:function').
+    import subprocess
+    import sys
+    code = ('import sys\n'
+            'from graphcl.models.registry import get_method, BUILTIN_METHODS\n'
+            'for name in BUILTIN_METHODS: get_method(name).defaults\n'
+            'assert "torch" not in sys.modules, "torch was imported"\n')
+    subprocess.run([sys.executable, '-c', code], check=True)
+    assert resolve('graphcl.models.registry:resolve') is resolve
+    assert resolve(len) is len
