@@ -94,9 +94,10 @@ def main():
         f"torch_geometric it imported. Written by "
         f"`benchmarks/cli_startup.py`.\n\n" + '\n'.join(rows) + '\n\n'
         "`graphcl train METHOD --help` shows the method's registered options "
-        "and defaults, so it imports the method's module (PyTorch and PyG); "
-        "every other help, `--version` and `train --help` (the method "
-        "names) import neither.\n")
+        "and defaults from its spec module (`graphcl/models/*_spec.py`), "
+        "which names its builder as 'module:function' and so imports "
+        "neither PyTorch nor PyG; the import column says what each command "
+        "actually imported.\n")
     write('cli_startup.md', text)
 
 
