@@ -4,7 +4,6 @@ import types
 import pytest
 import torch
 from torch_geometric.data import Data
-from torch_geometric.utils import to_undirected
 
 from graphcl.corruptions import EdgeDrop, FeatureShuffle
 from graphcl.losses import InfoNCELoss
@@ -12,21 +11,12 @@ from graphcl.models import DeepGraphInfomax
 from graphcl.models.dgi_fast import (fast_path_refusal,
                                      fast_path_supported)
 from graphcl.nn import GCNEncoder, SAGEEncoder, SigmoidMeanReadout
+from graphs import sparse_feature_graph
 
 
 def make_graph(n=60, f=40, density=0.05, undirected=True, weighted=False,
                seed=0):
-    g = torch.Generator().manual_seed(seed)
-    x = (torch.rand(n, f, generator=g) < density).float()
-    x = x * torch.rand(n, f, generator=g)
-    ei = torch.randint(0, n, (2, 4 * n), generator=g)
-    ei = ei[:, ei[0] != ei[1]]
-    if undirected:
-        ei = to_undirected(ei, num_nodes=n)
-    data = Data(x=x, edge_index=ei)
-    if weighted:
-        data.edge_weight = torch.rand(ei.size(1), generator=g) + 0.5
-    return data
+    return sparse_feature_graph(n, f, density, undirected, weighted, seed)
 
 
 # 'elu': the generic fast path (autograd through the head's modules);

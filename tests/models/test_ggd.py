@@ -4,8 +4,6 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from torch_geometric.data import Data
-from torch_geometric.utils import to_undirected
 
 from graphcl.corruptions import Compose, EdgeDrop, FeatureMask, FeatureShuffle
 from graphcl.eval import linear_probe
@@ -13,21 +11,12 @@ from graphcl.experiment import run_experiment
 from graphcl.models import build_method, get_method, method_settings
 from graphcl.models.ggd import GGD, METHOD, build_ggd
 from graphcl.nn import GCNEncoder, ProjectionHead
+from graphs import sparse_feature_graph
 
 
 def make_graph(n=50, f=30, density=0.1, undirected=True, weighted=False,
                seed=0):
-    g = torch.Generator().manual_seed(seed)
-    x = (torch.rand(n, f, generator=g) < density).float()
-    x = x * torch.rand(n, f, generator=g)
-    ei = torch.randint(0, n, (2, 4 * n), generator=g)
-    ei = ei[:, ei[0] != ei[1]]
-    if undirected:
-        ei = to_undirected(ei, num_nodes=n)
-    data = Data(x=x, edge_index=ei)
-    if weighted:
-        data.edge_weight = torch.rand(ei.size(1), generator=g) + 0.5
-    return data
+    return sparse_feature_graph(n, f, density, undirected, weighted, seed)
 
 
 def make_model(f, hidden=8, layers=1, act='prelu', mask=0.3, seed=0,
