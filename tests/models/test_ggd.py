@@ -168,6 +168,58 @@ def test_fast_path_equals_plain_path(density, undirected, weighted, layers,
     assert torch.allclose(fast.embed(data), plain.embed(data), atol=1e-5)
 
 
+def test_fused_prelu_score_gradcheck():
+    from graphcl.models.ggd import _PReLUScore
+    g = torch.Generator().manual_seed(0)
+    u = torch.randn(6, 4, generator=g, dtype=torch.double,
+                    requires_grad=True)
+    for a in (torch.rand(4, generator=g, dtype=torch.double),
+              torch.rand(1, generator=g, dtype=torch.double)):
+        a.requires_grad_()
+        v = torch.randn(4, generator=g, dtype=torch.double,
+                        requires_grad=True)
+        c = torch.randn((), generator=g, dtype=torch.double,
+                        requires_grad=True)
+        assert torch.autograd.gradcheck(_PReLUScore.apply, (u, a, v, c))
+        ref = F.prelu(u, a) @ v + c
+        assert torch.allclose(_PReLUScore.apply(u, a, v, c), ref)
+
+
+@pytest.mark.parametrize('act', ['prelu', 'elu', 'prelu1'])
+def test_fast_path_with_and_without_the_fused_head(act):
+    data = make_graph()
+    models = []
+    for fast in (True, False):
+        model = make_model(30, act='prelu' if act == 'prelu1' else act,
+                           fast=fast)
+        if act == 'prelu1':  # one shared slope (GGD-citation's PReLU)
+            model.encoder.acts[0] = torch.nn.PReLU()
+        models.append(model)
+    fused = models[0]._fused_head()
+    assert (fused is None) == (act == 'elu')
+    assert_same_step(*models, data)
+
+
+def test_overridden_score_is_honoured_on_the_fast_path():
+    class Doubled(GGD):
+        def score(self, h):
+            return 2 * super().score(h)
+
+    data = make_graph()
+    models = []
+    for cls in (Doubled, GGD):
+        model = make_model(30)
+        model.__class__ = cls
+        models.append(model)
+    assert models[0]._fused_head() is None
+    assert models[1]._fused_head() is not None
+    l_doubled = models[0].objective(data)
+    l_plain = make_model(30, fast=False)
+    l_plain.__class__ = Doubled
+    assert torch.allclose(l_doubled, l_plain.objective(data), atol=1e-6)
+    assert not torch.allclose(l_doubled, models[1].objective(data))
+
+
 def test_fast_path_follows_fresh_graphs_and_in_place_edits():
     fast = make_model(30)
     plain = make_model(30, fast=False)
