@@ -169,7 +169,9 @@ class GGD(GraphMethod):
     one feature product, :math:`\mathbf{P}\mathbf{X}\mathbf{W} =
     \mathbf{P}(\mathbf{X}\mathbf{W})`, and the dropped columns are dropped
     from :math:`\mathbf{W}` instead of :math:`\mathbf{X}`, on DGI's sparse
-    fast-path kernels (:class:`~graphcl.models.dgi_fast.FastGCNCache`);
+    fast-path kernels (:class:`~graphcl.models.dgi_fast.FastGCNCache`),
+    and a last PReLU and the score are one step whose backward uses that
+    the gradient reaching the activation is rank one (:class:`_PReLUScore`);
     :meth:`fast_path_refusal` says when that path is not taken (the plain
     path then computes the same loss).
 
