@@ -30,6 +30,9 @@ __all__ = ['MethodSpec', 'TRAIN_DEFAULTS', 'BUILTIN_METHODS', 'METHODS',
 
 #: Training settings every method has, with the engine's defaults; a method
 #: overrides them in :attr:`MethodSpec.train`, a dataset in its presets.
+#: What a method embeds: the nodes of one graph, or whole graphs.
+LEVELS = ('node', 'graph')
+
 TRAIN_DEFAULTS: Dict[str, Any] = dict(epochs=1000, patience=20, lr=1e-3,
                                       weight_decay=0.0)
 
@@ -64,6 +67,9 @@ class MethodSpec:
             per layer and view, for the memory estimate checked before
             full-batch training (:mod:`graphcl.memory`). (default:
             :obj:`None`, a conservative generic estimate)
+        level (str, optional): What the method embeds: :obj:`"node"`
+            (one graph, node embeddings) or :obj:`"graph"` (a dataset of
+            graphs, one embedding per graph). (default: :obj:`"node"`)
     """
     name: str
     build: Union[Callable[..., 'Module'], str]
@@ -76,9 +82,13 @@ class MethodSpec:
     minibatch: bool = False
     minibatch_defaults: Dict[str, Any] = field(default_factory=dict)
     memory: Union[Callable[..., Any], str, None] = None
+    level: str = 'node'
 
     def __post_init__(self):
         self.name = self.name.lower()
+        if self.level not in LEVELS:
+            raise ValueError(f"Method '{self.name}' has level "
+                             f"{self.level!r}; use one of {list(LEVELS)}")
         unknown = set(self.train) - set(TRAIN_DEFAULTS)
         if unknown:
             raise ValueError(f"Unknown training setting(s) {sorted(unknown)} "

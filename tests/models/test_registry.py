@@ -92,6 +92,9 @@ def test_spec_checks_its_settings():
     with pytest.raises(ValueError, match="Preset 'Cora'.*unknown"):
         MethodSpec('x', build_tiny, dict(hidden=2),
                    presets={'Cora': dict(hiden=3)})
+    with pytest.raises(ValueError, match="level 'graphs'.*'node', 'graph'"):
+        MethodSpec('x', build_tiny, dict(hidden=2), level='graphs')
+    assert MethodSpec('x', build_tiny, dict(hidden=2)).level == 'node'
 
 
 def test_settings_order(tiny):
