@@ -12,7 +12,7 @@ import torch
 
 from .atomic import atomic_save, atomic_write_text
 from .models import build_method, get_method, method_settings
-from .models.registry import TRAIN_DEFAULTS
+from .models.registry import KEEP_CHOICES, TRAIN_DEFAULTS
 from .perf import make_adam
 from .runner import resolve_device, seed_list
 from .signals import RunInterrupted, StopRequests
@@ -95,7 +95,7 @@ def _minibatch_fanout(settings: Dict[str, Any], given: Dict[str, Any],
 
 def _pretrain_minibatch(trainer, data, optimizer, *, fanout, batch_size,
                         num_workers, env, seed, epochs, patience, desc,
-                        resume=None, on_epoch_end=None):
+                        keep='best', resume=None, on_epoch_end=None):
     # Neighbour-sampled training of any method with a minibatch_objective
     # (optionally DDP). The sampler's CSC adjacency is kept on the trainer
     # (trainer.csc) for the layer-wise inference that follows.
@@ -135,6 +135,7 @@ def _pretrain_minibatch(trainer, data, optimizer, *, fanout, batch_size,
     dev = env.device
     return pretrain(trainer, lambda batch: train_model(batch.to(dev)),
                     optimizer, epochs=epochs, patience=patience,
+                    restore_best=keep == 'best',
                     batches=batches, progress=desc, on_step=trainer.on_step,
                     sync_loss=all_reduce_mean if env.distributed else None,
                     resume=resume, on_epoch_end=on_epoch_end)
@@ -145,7 +146,8 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
                    epochs: Optional[int] = None,
                    patience: Optional[int] = None,
                    lr: Optional[float] = None,
-                   weight_decay: Optional[float] = None, device: str = 'cpu',
+                   weight_decay: Optional[float] = None,
+                   keep: Optional[str] = None, device: str = 'cpu',
                    root: Optional[str] = None, out: Optional[str] = None,
                    normalize_features: bool = True, progress: bool = True,
                    verbose: bool = True, batch_size: Optional[int] = None,
@@ -174,6 +176,8 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
         epochs (int, optional): Maximum number of pretraining epochs.
         patience (int, optional): Early stopping on the training loss
             (``0``: off).
+        keep (str, optional): The state kept after training:
+            :obj:`"best"` (the lowest-loss epoch's) or :obj:`"last"`.
         lr (float, optional), weight_decay (float, optional): Adam
             settings. Training settings and method options left at
             :obj:`None` take the method's preset for the dataset, then its
@@ -251,13 +255,17 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
                          f"mini-batches; drop --batch-size (and --fanout) to "
                          f"train full batch")
     given = dict(method_options, epochs=epochs, patience=patience, lr=lr,
-                 weight_decay=weight_decay)
+                 weight_decay=weight_decay, keep=keep)
     canonical = _canonical_name(dataset)  # the name presets are kept under
     settings = method_settings(spec.name, canonical, minibatch, **given)
     given = {k: v for k, v in given.items() if v is not None}
     seeds = seed_list(seeds)
     check_int(settings['epochs'], "'epochs'")
     check_int(settings['patience'], "'patience'", minimum=0)
+    if settings['keep'] not in KEEP_CHOICES:
+        raise ValueError(f"'keep' is {settings['keep']!r}; use one of "
+                         f"{list(KEEP_CHOICES)} (the lowest-loss epoch's "
+                         f"state, or the last)")
     dev = resolve_device(device)
     from .distributed import DistEnv, check_nproc, in_torchrun
     check_nproc(nproc)
@@ -457,7 +465,8 @@ def _run_seeds(spec, dataset, seed_list, options, train_settings, *, root,
                 raise RunInterrupted(stop.signum,
                                      f'seed {seed}, epoch {epoch}', can_save)
 
-        loop = dict(epochs=epochs, patience=patience, desc=desc,
+        keep = train_settings['keep']
+        loop = dict(epochs=epochs, patience=patience, desc=desc, keep=keep,
                     resume=None, on_epoch_end=on_epoch_end)
         finished = ckpt is not None and ckpt.get('finished', False)
         if ckpt is not None and not finished:
@@ -476,6 +485,7 @@ def _run_seeds(spec, dataset, seed_list, options, train_settings, *, root,
             train = lambda: pretrain(  # noqa: E731
                 model, lambda: model.objective(data), optimizer,
                 epochs=epochs, patience=patience, progress=desc,
+                restore_best=keep == 'best',
                 on_step=model.on_step, resume=loop['resume'],
                 on_epoch_end=on_epoch_end)
         if finished:  # killed after training: the trained state is saved

@@ -125,6 +125,27 @@ def test_bad_data(bad_case):
     assert needle in str(e.value)
 
 
+@pytest.mark.parametrize('keep', [None, 'best', 'last'])
+def test_keep_best_or_last_state(small_graph, keep, monkeypatch):
+    import graphcl.experiment as experiment
+    seen = []
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs['restore_best'])
+        return pretrain(*args, **kwargs)
+
+    pretrain = experiment.pretrain
+    monkeypatch.setattr(experiment, 'pretrain', spy)
+    m = run_experiment('dgi', small_graph, seeds=[0], epochs=3, hidden=8,
+                       keep=keep, **QUIET)
+    assert seen == [keep != 'last']
+    assert m['config']['keep'] == (keep or 'best')
+    # GRACE evaluates its last state, as its reference code does
+    m = run_experiment('grace', small_graph, seeds=[0], epochs=2, hidden=8,
+                       proj_hidden=8, **QUIET)
+    assert m['config']['keep'] == 'last' and seen[-1] is False
+
+
 @pytest.mark.parametrize('kwargs,match', [
     (dict(method='graphmae9'), "Unknown method 'graphmae9'"),
     (dict(dataset='Coraa'), "Unknown dataset 'Coraa'"),
@@ -135,6 +156,7 @@ def test_bad_data(bad_case):
     (dict(epochs=0), 'epochs'),
     (dict(seeds=[]), 'seeds'),
     (dict(patience=-1), 'patience'),
+    (dict(keep='final'), "'keep' is 'final'; use one of \\['best', 'last'\\]"),
 ])
 def test_bad_options(small_graph, kwargs, match, monkeypatch):
     # Refused before any training starts.

@@ -60,6 +60,10 @@ def _add_train_options(p: argparse.ArgumentParser, spec):
     p.add_argument('--patience', type=int, default=None,
                    help=f"early stopping on the training loss; 0 turns it "
                    f"off (default: {train['patience']})")
+    p.add_argument('--keep', default=None, choices=['best', 'last'],
+                   help=f"the state kept after training: the lowest-loss "
+                   f"epoch's or the last (default: {train['keep']}, or the "
+                   f"method's)")
     p.add_argument('--lr', type=float, default=None,
                    help=f"Adam learning rate (default: {train['lr']})")
     p.add_argument('--weight-decay', type=float, default=None,
@@ -181,7 +185,8 @@ def run(args) -> int:
         metrics = run_experiment(
             args.method, args.dataset, seeds=args.seeds, epochs=args.epochs,
             patience=args.patience, lr=args.lr,
-            weight_decay=args.weight_decay, device=args.device,
+            weight_decay=args.weight_decay, keep=args.keep,
+            device=args.device,
             root=args.root, out=args.out,
             normalize_features=not args.no_normalize,
             progress=not args.quiet,

@@ -21,7 +21,7 @@ def _preset(hidden, proj_hidden, act, e1, e2, f1, f2, tau, lr, epochs):
     return dict(hidden=hidden, proj_hidden=proj_hidden, act=act,
                 edge_drop_1=e1, edge_drop_2=e2, feature_mask_1=f1,
                 feature_mask_2=f2, tau=tau, lr=lr, weight_decay=1e-5,
-                epochs=epochs, patience=0)
+                epochs=epochs, patience=0, keep='last')
 
 
 #: GRACE's registration (``'grace'`` in
@@ -47,8 +47,10 @@ METHOD = MethodSpec(
         block_size='rows per block of the loss (memory O(N D + block N)); '
         '0: one dense 2N x 2N matrix',
     ),
-    # GRACE trains a fixed number of epochs: no early stopping.
-    train=dict(epochs=200, patience=0, lr=5e-4, weight_decay=1e-5),
+    # GRACE trains a fixed number of epochs (no early stopping) and
+    # evaluates the last state (train.py, then test()).
+    train=dict(epochs=200, patience=0, lr=5e-4, weight_decay=1e-5,
+               keep='last'),
     presets={
         'Cora': _preset(128, 128, 'relu', 0.2, 0.4, 0.3, 0.4, 0.4, 5e-4,
                         200),

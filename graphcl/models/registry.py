@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Union
 if TYPE_CHECKING:  # no PyTorch import to list methods or show their options
     from torch.nn import Module
 
-__all__ = ['MethodSpec', 'TRAIN_DEFAULTS', 'BUILTIN_METHODS', 'METHODS',
+__all__ = ['MethodSpec', 'TRAIN_DEFAULTS', 'KEEP_CHOICES', 'BUILTIN_METHODS', 'METHODS',
            'resolve',
            'register_method', 'get_method', 'list_methods', 'build_method',
            'method_defaults', 'method_settings']
@@ -34,7 +34,11 @@ __all__ = ['MethodSpec', 'TRAIN_DEFAULTS', 'BUILTIN_METHODS', 'METHODS',
 LEVELS = ('node', 'graph')
 
 TRAIN_DEFAULTS: Dict[str, Any] = dict(epochs=1000, patience=20, lr=1e-3,
-                                      weight_decay=0.0)
+                                      weight_decay=0.0, keep='best')
+
+#: Which state a run keeps at the end of training: the lowest-loss epoch's
+#: (DGI's and GGD's reference code) or the last (GRACE's, BGRL's).
+KEEP_CHOICES = ('best', 'last')
 
 
 @dataclass

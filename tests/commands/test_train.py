@@ -159,6 +159,21 @@ def test_disc_init_option(graph_file, tmp_path, capsys):
         assert json.load(f)['config']['disc_init'] == 'pyg'
 
 
+def test_keep_option(graph_file, tmp_path, capsys):
+    out = tmp_path / 'out'
+    code = main(['train', 'dgi', '--dataset', str(graph_file), '--epochs',
+                 '2', '--hidden', '8', '--keep', 'last', '--out', str(out),
+                 '--quiet'])
+    assert code == 0, capsys.readouterr().err
+    with open(out / 'metrics.json') as f:
+        assert json.load(f)['config']['keep'] == 'last'
+    with pytest.raises(SystemExit) as e:
+        main(['train', 'dgi', '--dataset', str(graph_file), '--keep',
+              'final'])
+    assert e.value.code == 2
+    assert "invalid choice: 'final'" in capsys.readouterr().err
+
+
 def test_help_lists_options(capsys):
     with pytest.raises(SystemExit) as e:
         main(['train', 'dgi', '--help'])
