@@ -424,8 +424,10 @@ def table():
         'Each seed: `run_experiment("grace", dataset, seeds=[k])` with the '
         "dataset's preset (GRACE's config.yaml for Cora, GCA's param/*.json "
         'for Amazon/Coauthor: the settings GCA and BGRL report GRACE with), '
-        'full batch, fixed epochs (no early stopping; the engine keeps the '
-        'lowest-loss state), features row-normalised; split: Cora public, '
+        'full batch, fixed epochs (no early stopping), the last state '
+        "evaluated as GRACE's code does (`keep='last'`; an earlier run that "
+        'kept the lowest-loss state is in `benchmarks/results/grace/'
+        'keep_best/`), features row-normalised; split: Cora public, '
         'the others random 10/10/80 drawn from the seed. Probe: '
         '`graphcl.eval.linear_probe`, weight decay chosen per seed on the '
         'validation nodes. "L2-normalised" is the same probe on '
