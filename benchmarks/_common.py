@@ -2,11 +2,13 @@
 import argparse
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Optional
 
 import torch
 
@@ -113,3 +115,87 @@ def start_study(args) -> SimpleNamespace:
         version=version,
         started=time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()),
         t_start=time.perf_counter())
+
+
+def one_thread() -> bool:
+    """One PyTorch thread and graphcl's allocator tuning, as every timed
+    benchmark run uses; returns whether the allocator was tuned."""
+    torch.set_num_threads(1)
+    from graphcl.perf import tune_cpu_allocator
+    return tune_cpu_allocator()
+
+
+def run_subprocess(args) -> None:
+    """``python ARGS`` in a child process with ``OMP_NUM_THREADS=1`` (so
+    that each run's peak memory is its own); fails when the child does."""
+    subprocess.run([sys.executable, *map(str, args)], check=True,
+                   env=dict(os.environ, OMP_NUM_THREADS='1'))
+
+
+def _seconds_checkpointed(rundir: Path) -> float:
+    # Training seconds an earlier, interrupted attempt saved in the run
+    # folder's checkpoint (0 when there is none).
+    ckpt = rundir / 'checkpoint.pt'
+    if not ckpt.exists():
+        return 0.0
+    state = torch.load(ckpt, map_location='cpu', weights_only=True)
+    if state.get('finished'):
+        return float(state.get('result', {}).get('seconds', 0.0))
+    return float(state.get('seconds', 0.0))
+
+
+def run_seed(method: str, dataset: str, seed: int, path: Path,
+             rundir: Optional[Path] = None, **options) -> dict:
+    """One ``run_experiment(method, dataset, seeds=[seed], **options)`` on
+    one thread, saved atomically as the small JSON at ``path``: dataset,
+    seed, test_acc, val_acc, epochs, seconds_per_epoch, pretrain_seconds,
+    probe_seconds, wall_seconds, peak_rss_mb, probe_weight_decay, settings
+    (every resolved option and training setting), config (the run's whole
+    config), overrides (``options``), allocator_tuned, machine, code.
+
+    With ``rundir`` the seed trains in that run folder (checkpoints every
+    30 s; SIGTERM saves one), so a seed interrupted mid-training continues
+    from its checkpoint the next time (``--resume``, the same result); the
+    folder is removed once the JSON is saved. A resumed seed's
+    wall_seconds is this attempt's wall time plus the training seconds the
+    checkpoint carried (earlier attempts' start-up is not counted), and
+    ``resumed`` says so."""
+    tuned = one_thread()
+    from graphcl.atomic import atomic_write_json
+    from graphcl.experiment import run_experiment
+    from graphcl.models.registry import TRAIN_DEFAULTS, get_method
+    header = machine()  # the load average before this run adds to it
+    before, run_options = 0.0, {}
+    if rundir is not None:
+        resume = (rundir / 'run.json').exists()
+        before = _seconds_checkpointed(rundir) if resume else 0.0
+        rundir.parent.mkdir(parents=True, exist_ok=True)
+        run_options = dict(out=str(rundir), resume=resume)
+    t0 = time.perf_counter()
+    m = run_experiment(method, dataset, seeds=[seed], root=data_root(),
+                       progress=False, verbose=False, **run_options,
+                       **options)
+    wall = time.perf_counter() - t0 + before
+    config = m['config']
+    keys = list(TRAIN_DEFAULTS) + list(get_method(method).defaults)
+    result = dict(
+        method=config['method'], dataset=m['dataset'], seed=seed,
+        test_acc=m['test_acc'][0], val_acc=m['val_acc'][0],
+        epochs=m['epochs'][0], seconds_per_epoch=m['seconds_per_epoch'],
+        pretrain_seconds=m['pretrain_seconds'],
+        probe_seconds=m['probe_seconds'], wall_seconds=wall,
+        peak_rss_mb=m['peak_rss_mb'],
+        probe_weight_decay=m['probe_weight_decay'][0],
+        settings={k: config[k] for k in keys if k in config},
+        config={k: v for k, v in config.items()
+                if k not in ('seeds', 'root', 'data_root')},
+        overrides=dict(options), resumed=bool(before),
+        allocator_tuned=tuned, machine=header, code=code_version())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(path, result)
+    if rundir is not None:
+        shutil.rmtree(rundir, ignore_errors=True)
+    print(f"{method} {m['dataset']} seed {seed}: test "
+          f"{result['test_acc']:.2f}, val {result['val_acc']:.2f}, "
+          f"{result['epochs']} epochs, {wall:.0f} s", flush=True)
+    return result

@@ -13,8 +13,9 @@ Accuracy: every (dataset, seed) is one ``run_experiment('ggd', dataset,
 seeds=[seed])`` with the method's preset for the dataset (the official
 code's settings), run in its own process (one thread, allocator tuning) so
 that its peak memory is its own; its result is saved as
-benchmarks/results/ggd/DATASET/seedN.json and skipped when present, so an
-interrupted run continues where it stopped.
+benchmarks/results/methods/ggd/DATASET/seedN.json (shared with
+benchmarks/methods.py, which runs the same seeds and writes methods.md) and
+skipped when present, so an interrupted run continues where it stopped.
 
 Study: shorter GGD schedules on Cora (widths 128/256/512 x 25/50/100
 epochs, 10 seeds each) timed beside two DGI jobs in one process; the one
@@ -33,14 +34,11 @@ the validation split, and the settings are the official code's.
 """
 import argparse
 import json
-import os
 import statistics
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-from _common import RESULTS, code_version, data_root, machine, write
+from _common import (RESULTS, code_version, data_root, machine, one_thread,
+                     run_seed, run_subprocess, write)
 
 OUT = RESULTS / 'ggd'
 DATASETS = ['Cora', 'CiteSeer', 'Amazon-Computers', 'Amazon-Photo']
@@ -56,55 +54,23 @@ SPEED_TARGET = 5.0
 SPEED_ACCURACY = 83.0
 
 
-def setup():
-    import torch
-    from graphcl.perf import tune_cpu_allocator
-    torch.set_num_threads(1)
-    return tune_cpu_allocator()
+setup = one_thread
 
 
 def seed_path(dataset: str, seed: int) -> Path:
-    return OUT / dataset / f'seed{seed}.json'
+    return RESULTS / 'methods' / 'ggd' / dataset / f'seed{seed}.json'
 
 
 def run_one(dataset: str, seed: int):
-    r"""One (dataset, seed) run, saved as a small JSON."""
-    tuned = setup()
-    from graphcl.atomic import atomic_write_json
-    from graphcl.experiment import run_experiment
-    t0 = time.perf_counter()
-    m = run_experiment('ggd', dataset, seeds=[seed], root=data_root(),
-                       progress=False, verbose=False)
-    wall = time.perf_counter() - t0
-    config = m['config']
-    result = dict(
-        dataset=m['dataset'], seed=seed, test_acc=m['test_acc'][0],
-        val_acc=m['val_acc'][0], epochs=m['epochs'][0],
-        seconds_per_epoch=m['seconds_per_epoch'],
-        pretrain_seconds=m['pretrain_seconds'],
-        probe_seconds=m['probe_seconds'], wall_seconds=wall,
-        peak_rss_mb=m['peak_rss_mb'],
-        probe_weight_decay=m['probe_weight_decay'][0],
-        settings={k: config[k] for k in (
-            'epochs', 'patience', 'lr', 'weight_decay', 'encoder', 'hidden',
-            'layers', 'act', 'proj_layers', 'feature_mask', 'edge_drop',
-            'power')},
-        allocator_tuned=tuned, machine=machine(), code=code_version())
-    seed_path(dataset, seed).parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(seed_path(dataset, seed), result)
-    print(f"{dataset} seed {seed}: test {result['test_acc']:.2f}, val "
-          f"{result['val_acc']:.2f}, {result['epochs']} epochs, "
-          f"{wall:.0f} s", flush=True)
+    r"""One (dataset, seed) run with the preset, saved as a small JSON."""
+    run_seed('ggd', dataset, seed, seed_path(dataset, seed))
 
 
 def run_accuracy(datasets, seeds):
     for dataset in datasets:
         for seed in range(seeds):
-            if seed_path(dataset, seed).exists():
-                continue
-            subprocess.run([sys.executable, __file__, '--one', dataset,
-                            str(seed)], check=True,
-                           env=dict(os.environ, OMP_NUM_THREADS='1'))
+            if not seed_path(dataset, seed).exists():
+                run_subprocess([__file__, '--one', dataset, seed])
 
 
 def run_speed(rounds: int, short):
@@ -308,7 +274,9 @@ def table() -> str:
         '# GGD: linear-probe test accuracy (%) and speed', '',
         'Measured with `python benchmarks/ggd.py` (one thread, '
         '`graphcl.perf.tune_cpu_allocator()`; machine and load per run in '
-        'the JSON files under `benchmarks/results/ggd/`). Each seed is one '
+        'the JSON files under `benchmarks/results/methods/ggd/`; '
+        '`benchmarks/methods.py` writes the same seeds into methods.md). '
+        'Each seed is one '
         "`run_experiment('ggd', DATASET, seeds=[seed])` with GGD's preset "
         "for the dataset, taken from the official code "
         '(github.com/zyzisastudyreallyhardguy/Graph-Group-Discrimination: '
@@ -328,7 +296,7 @@ def table() -> str:
     ]
     per_seed = []
     for dataset in DATASETS:
-        files = sorted((OUT / dataset).glob('seed*.json'),
+        files = sorted(seed_path(dataset, 0).parent.glob('seed*.json'),
                        key=lambda p: int(p.stem[4:]))
         if not files:
             continue

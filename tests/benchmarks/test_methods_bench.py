@@ -1,0 +1,136 @@
+r"""benchmarks/methods.py (the issue's one benchmark command): resuming,
+keeping runs with other settings apart, and the table, on a fake results
+folder; one tiny real seed through the shared run_seed."""
+import importlib.util
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+BENCH = Path(__file__).resolve().parents[2] / 'benchmarks'
+
+
+@pytest.fixture(scope='module')
+def mb():
+    sys.path.insert(0, str(BENCH))  # methods.py imports _common
+    try:
+        spec = importlib.util.spec_from_file_location(
+            'bench_methods', BENCH / 'methods.py')
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+GGD_CORA = dict(epochs=500, patience=0, lr=1e-3, weight_decay=0.0,
+                encoder='gcn', hidden=512, layers=1, act='prelu',
+                proj_layers=1, feature_mask=0.2, edge_drop=0.0, power=5)
+
+
+def fake_seed(path: Path, seed: int, test: float, **settings):
+    path.mkdir(parents=True, exist_ok=True)
+    run = dict(dataset='Cora', seed=seed, test_acc=test, val_acc=test - 1,
+               epochs=100 + seed, seconds_per_epoch=0.5 + seed,
+               pretrain_seconds=50.0, probe_seconds=1.0,
+               wall_seconds=60.0 + seed, peak_rss_mb=500.0 + seed,
+               settings={**GGD_CORA, **settings},
+               machine=f'cpu, load average {1.5 + seed:.2f} at start',
+               code='/work/main (git abc1234, clean)')
+    (path / f'seed{seed}.json').write_text(json.dumps(run))
+
+
+def test_overrides_typed_and_named(mb):
+    assert mb.parse_overrides('ggd', 'Cora', []) == {}
+    got = mb.parse_overrides('ggd', 'Cora', ['hidden=256', 'lr=1e-4',
+                                             'feature-mask=0.5'])
+    assert got == dict(hidden=256, lr=1e-4, feature_mask=0.5)
+    assert isinstance(got['hidden'], int) and isinstance(got['lr'], float)
+    assert mb.variant_name(got) == 'feature_mask=0.5,hidden=256,lr=0.0001'
+    # A value equal to the preset's is no override: the preset's folder.
+    assert mb.parse_overrides('ggd', 'Cora', ['hidden=512', 'epochs=500']) \
+        == {}
+    assert mb.folder('ggd', 'Cora', {}, Path('/r')) == Path('/r/ggd/Cora')
+    for bad, words in [('tau=1', "'tau' is not an option"),
+                       ('hidden=wide', 'takes a int'),
+                       ('hidden', 'key=value'),
+                       ('encoder=a/b', 'names a folder')]:
+        with pytest.raises(SystemExit, match=words):
+            mb.parse_overrides('ggd', 'Cora', [bad])
+
+
+def test_run_resumes_and_refuses_mixing(mb, tmp_path, monkeypatch):
+    monkeypatch.setattr(mb, 'OUT', tmp_path)
+    calls = []
+    monkeypatch.setattr(mb, 'run_subprocess', calls.append)
+    fake_seed(tmp_path / 'ggd' / 'Cora', 0, 83.0)
+    fake_seed(tmp_path / 'ggd' / 'Cora', 2, 84.0)
+    mb.run('ggd', 'cora', [0, 1, 2, 3], [])  # canonical name, seeds 1 and 3
+    assert [c[1:5] for c in calls] == [['_one', 'ggd', 'Cora', 1],
+                                       ['_one', 'ggd', 'Cora', 3]]
+    assert [json.loads(c[5]) for c in calls] == [{}, {}]
+    calls.clear()
+    mb.run('ggd', 'Cora', [0, 1], ['hidden=256'])  # its own folder
+    assert [(c[4], json.loads(c[5])) for c in calls] == [
+        (0, {'hidden': 256}), (1, {'hidden': 256})]
+    # Seeds saved with other settings than the preset resolves to now.
+    fake_seed(tmp_path / 'ggd' / 'Cora', 4, 84.0, power=10)
+    with pytest.raises(SystemExit, match='would be mixed'):
+        mb.run('ggd', 'Cora', [5], [])
+    with pytest.raises(SystemExit, match='not registered'):
+        mb.run('nosuchmethod', 'Cora', [0], [])
+
+
+def test_table(mb, tmp_path):
+    out, legacy = tmp_path / 'methods', tmp_path / 'legacy'
+    for seed, acc in enumerate([83.0, 84.0, 85.5]):
+        fake_seed(out / 'ggd' / 'Cora', seed, acc)
+    fake_seed(out / 'ggd' / 'Cora' / 'hidden=256', 0, 80.0, hidden=256)
+    fake_seed(out / 'nosuchmethod' / 'Cora', 0, 99.0)  # not registered
+    legacy.mkdir()
+    (legacy / 'Cora.json').write_text(json.dumps(dict(
+        dataset='Cora', seeds=[0, 1], test_acc=[82.0, 83.0],
+        val_acc_mean=81.0, epochs=[200, 210], seconds_per_epoch=0.01,
+        pretrain_seconds=5.0, probe_seconds=1.0, peak_rss_mb=400.0,
+        config=dict(probe_selection='per-seed'),
+        machine='cpu, load average 1.12 at start')))
+    text = mb.table(out, legacy)
+    rows = {tuple(c.strip() for c in line.split('|')[1:4]): line
+            for line in text.splitlines() if line.startswith('| ')}
+    from graphcl.stats import mean_std
+    mean, std = mean_std([83.0, 84.0, 85.5])
+    row = rows[('ggd', 'Cora', 'preset')]
+    assert f'| 3 | {mean:.2f} ± {std:.2f} |' in row
+    assert re.search(r'\| 83\.9 ± 0\.4 \[\d\] \| ≥ 83\.0 \| yes \(3 of 10 '
+                     r'seeds\) \|', row)
+    # epochs median 101, s/epoch median 1.5, whole run 60+61+62, peak 502
+    assert row.endswith('| 101 | 1.5000 | 183 | 502 |')
+    assert '| 80.00 ± 0.00 |' in rows[('ggd', 'Cora', 'hidden=256')]
+    assert 'no (1 of 10 seeds)' in rows[('ggd', 'Cora', 'hidden=256')]
+    assert 'not run yet' in rows[('ggd', 'CiteSeer', '—')]
+    assert '| 82.50 ± 0.50 |' in rows[('dgi', 'Cora', 'preset')]
+    assert 'nosuchmethod' not in text
+    assert 'Load average 1.50-3.50' in text
+    assert '83.0, 84.0, 85.5' in text
+
+
+def test_run_seed_tiny_real_run(mb, shared_root, tmp_path, monkeypatch):
+    monkeypatch.setenv('GRAPHCL_DATA', str(shared_root))
+    threads = torch.get_num_threads()
+    try:
+        path = tmp_path / 'ggd' / 'Cora' / 'seed3.json'
+        rundir = tmp_path / 'runs' / 'seed3'
+        mb.run_seed('ggd', 'Cora', 3, path, rundir=rundir, epochs=2,
+                    hidden=8)
+    finally:
+        torch.set_num_threads(threads)
+    run = json.loads(path.read_text())
+    assert run['seed'] == 3 and run['epochs'] == 2
+    assert run['settings']['hidden'] == 8 and run['settings']['power'] == 5
+    assert run['overrides'] == dict(epochs=2, hidden=8)
+    assert run['resumed'] is False and 0 <= run['test_acc'] <= 100
+    assert run['wall_seconds'] >= run['pretrain_seconds'] > 0
+    assert not rundir.exists()  # removed once the JSON is saved
