@@ -141,6 +141,13 @@ def _pretrain_minibatch(trainer, data, optimizer, *, fanout, batch_size,
                     resume=resume, on_epoch_end=on_epoch_end)
 
 
+def _batches_per_epoch(num_nodes: int, batch_size: int, env) -> int:
+    # Optimiser steps per mini-batch epoch: every node is a seed once (each
+    # rank's share, padded to the same count, under torchrun).
+    per_rank = -(-num_nodes // env.world_size)
+    return -(-per_rank // batch_size)
+
+
 def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
                    seeds: Union[int, Sequence[int]] = 1,
                    epochs: Optional[int] = None,
@@ -450,6 +457,10 @@ def _run_seeds(spec, dataset, seed_list, options, train_settings, *, root,
                              **options).to(dev)
         optimizer = make_adam(model.parameters(), lr=train_settings['lr'],
                               weight_decay=train_settings['weight_decay'])
+        begin = getattr(model, 'begin_training', None)  # GraphMethod's
+        if begin is not None:  # the run's length, for methods' schedules
+            begin(optimizer, epochs, 1 if not minibatch else
+                  _batches_per_epoch(data.num_nodes, mb['batch_size'], env))
         desc = f'{spec.name} {name} seed {seed}' if progress else False
         ckpt = rundir.load_checkpoint(seed) if can_save else None
         last_save = [time.monotonic()]

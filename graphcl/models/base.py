@@ -51,6 +51,8 @@ class GraphMethod(Module):
       (by default the :attr:`encoder` in eval mode).
     * :meth:`on_step`: called by the engine after every optimiser step
       (e.g. BGRL's moving-average target); a no-op by default.
+    * :meth:`begin_training`: called by the engine before training with
+      the optimiser and the run's length (schedules); a no-op by default.
     * :attr:`encoder`: the module that is kept and saved after
       pretraining.
     * :meth:`check_input`: validates a graph before the encoder sees it
@@ -85,6 +87,14 @@ class GraphMethod(Module):
 
     def on_step(self) -> None:
         r"""Called after every optimiser step (no-op by default)."""
+
+    def begin_training(self, optimizer: torch.optim.Optimizer, epochs: int,
+                       steps_per_epoch: int = 1) -> None:
+        r"""Called by the engine before a seed's training starts (or
+        resumes) with its optimiser and length: at most :obj:`epochs`
+        epochs of :obj:`steps_per_epoch` optimiser steps (``1`` full
+        batch). Methods with schedules over the run (BGRL's target
+        momentum and learning rate) set them here; a no-op by default."""
 
     @property
     def _input_stamp(self) -> TensorStamp:

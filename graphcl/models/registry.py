@@ -142,6 +142,7 @@ def _norm(name: str) -> str:
 
 #: Built-in methods: name to the module whose ``METHOD`` is its spec.
 BUILTIN_METHODS: Dict[str, str] = {
+    'bgrl': 'graphcl.models.bgrl_spec',
     'dgi': 'graphcl.models.dgi_spec',
     'ggd': 'graphcl.models.ggd_spec',
     'grace': 'graphcl.models.grace_spec',
