@@ -114,7 +114,7 @@ def test_table(mb, tmp_path):
     assert '| 82.50 ± 0.50 |' in rows[('dgi', 'Cora', 'preset')]
     assert 'nosuchmethod' not in text
     assert 'Load average 1.50-3.50' in text
-    assert '83.0, 84.0, 85.5' in text
+    assert '83.0, 84.0, 85.5' in text and 'git abc1234' in text
 
 
 def test_run_seed_tiny_real_run(mb, shared_root, tmp_path, monkeypatch):
@@ -134,3 +134,16 @@ def test_run_seed_tiny_real_run(mb, shared_root, tmp_path, monkeypatch):
     assert run['resumed'] is False and 0 <= run['test_acc'] <= 100
     assert run['wall_seconds'] >= run['pretrain_seconds'] > 0
     assert not rundir.exists()  # removed once the JSON is saved
+
+
+def test_seconds_carried_by_a_checkpoint(mb, tmp_path):
+    # A resumed seed's wall time adds the training seconds its checkpoint
+    # carried: mid-training ('seconds'), or after training ('result').
+    common = sys.modules['_common']
+    assert common._seconds_checkpointed(tmp_path) == 0.0
+    torch.save(dict(seed=0, epoch=7, seconds=12.5), tmp_path /
+               'checkpoint.pt')
+    assert common._seconds_checkpointed(tmp_path) == 12.5
+    torch.save(dict(seed=0, finished=True, result=dict(seconds=40.0)),
+               tmp_path / 'checkpoint.pt')
+    assert common._seconds_checkpointed(tmp_path) == 40.0
