@@ -6,7 +6,7 @@ import os
 import statistics
 import sys
 import time
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 import torch
 
@@ -256,6 +256,23 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
         raise ValueError(f"Unknown probe selection '{probe_selection}'; "
                          f"choose one of {list(PROBE_SELECTIONS)}")
     spec = get_method(method)  # raises on an unknown method
+    check_level(spec, dataset)
+    if spec.level == 'graph':  # a dataset of graphs: graphcl.experiment_graph
+        from .experiment_graph import run_graph_experiment
+        node_only = dict(fanout=(fanout, None), distributed=(distributed,
+                         False), nproc=(nproc, None),
+                         inference_batch_size=(inference_batch_size, 4096),
+                         probe_selection=(probe_selection, 'per-seed'),
+                         max_memory=(max_memory, None))
+        return run_graph_experiment(
+            spec, dataset, seeds=seeds, epochs=epochs, patience=patience,
+            lr=lr, weight_decay=weight_decay, keep=keep, device=device,
+            root=root, out=out, progress=progress, verbose=verbose,
+            batch_size=batch_size, num_workers=num_workers, probe=probe,
+            resume=resume, overwrite=overwrite,
+            checkpoint_every=checkpoint_every,
+            node_only={k: v for k, (v, default) in node_only.items()
+                       if v != default}, **method_options)
     minibatch = batch_size is not None
     if minibatch and not spec.minibatch:
         raise ValueError(f"Method '{spec.name}' cannot be trained on sampled "
@@ -334,34 +351,57 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
                       inference_batch_size=inference_batch_size,
                       world_size=env.world_size)
 
-    rundir = None
-    if out is not None and env.is_main:
-        if resume and env.distributed:
-            raise ValueError("--resume is not supported for distributed "
-                             "runs; rerun into a new --out")
-        from .rundir import RunDir
-        rundir = RunDir(out, config, resume=resume, overwrite=overwrite,
-                        version=__version__).open()
+    if resume and env.distributed and out is not None:
+        raise ValueError("--resume is not supported for distributed "
+                         "runs; rerun into a new --out")
+    rundir = open_rundir(out, config, resume, overwrite) if env.is_main \
+        else None
+
+    def body(stop):
+        runs = _run_seeds(
+            spec, dataset, seeds, options, train_settings,
+            root=root, dev=dev, env=env, minibatch=minibatch,
+            normalize_features=normalize_features, progress=progress,
+            verbose=verbose, pooled=(probe_selection == 'pooled'
+                                     and len(seeds) > 1),
+            rundir=rundir, stop=stop, probe=probe,
+            checkpoint_every=checkpoint_every, max_memory=max_memory,
+            mb=dict(fanout=fanout, batch_size=batch_size,
+                    num_workers=num_workers,
+                    inference_batch_size=inference_batch_size))
+        if not env.is_main:
+            return None
+        return _summarise(spec.name, seeds, runs, probe_selection, config,
+                          verbose)
+
+    return run_in_folder(rundir, body)
+
+
+def open_rundir(out: Optional[str], config: Dict[str, Any], resume: bool,
+                overwrite: bool):
+    r"""The run folder :obj:`out` opened for :obj:`config`
+    (:class:`graphcl.rundir.RunDir`: a folder holding another run is
+    refused unless :obj:`overwrite`), or :obj:`None` without :obj:`out`."""
+    if out is None:
+        return None
+    from . import __version__
+    from .rundir import RunDir
+    return RunDir(out, config, resume=resume, overwrite=overwrite,
+                  version=__version__).open()
+
+
+def run_in_folder(rundir, body: Callable[[StopRequests], Optional[Dict[
+        str, Any]]]) -> Optional[Dict[str, Any]]:
+    r"""Runs ``body(stop)`` (the seeds of a run, returning its metrics) while
+    SIGINT/SIGTERM are turned into stop requests, writes ``metrics.json``
+    into :obj:`rundir` and marks it complete, or marks it interrupted or
+    failed (with the error) before re-raising."""
     try:
         with StopRequests() as stop:
-            runs = _run_seeds(
-                spec, dataset, seeds, options, train_settings,
-                root=root, dev=dev, env=env, minibatch=minibatch,
-                normalize_features=normalize_features, progress=progress,
-                verbose=verbose, pooled=(probe_selection == 'pooled'
-                                         and len(seeds) > 1),
-                rundir=rundir, stop=stop, probe=probe,
-                checkpoint_every=checkpoint_every, max_memory=max_memory,
-                mb=dict(fanout=fanout, batch_size=batch_size,
-                        num_workers=num_workers,
-                        inference_batch_size=inference_batch_size))
-            if not env.is_main:
-                return None
-            metrics = _summarise(spec.name, seeds, runs,
-                                 probe_selection, config, verbose)
-            if rundir is not None:
+            metrics = body(stop)
+            if rundir is not None and metrics is not None:
                 from .runner import write_metrics
-                write_metrics(metrics, out)
+                write_metrics(metrics, rundir.path)
                 rundir.finish('complete')
     except BaseException as e:
         if rundir is not None:
@@ -373,6 +413,105 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
         if rundir is not None:
             rundir.close()
     return metrics
+
+
+def train_seed(model: torch.nn.Module,
+               train: Callable[..., PretrainResult], seed: int, *,
+               rundir=None, stop: Optional[StopRequests] = None,
+               checkpoint_every: Optional[int] = None,
+               verbose: bool = False) -> PretrainResult:
+    r"""Trains one seed through ``train(resume, on_epoch_end)`` (a call of
+    :func:`graphcl.train.pretrain`) with :obj:`rundir`'s checkpoints: the
+    state is saved every :obj:`checkpoint_every` epochs (else every
+    :data:`CHECKPOINT_SECONDS`) and when training ends, a seed killed
+    during training resumes from its checkpoint, one killed after it is
+    read back. A stop request (:obj:`stop`) saves and raises
+    :class:`~graphcl.signals.RunInterrupted`. Without :obj:`rundir`
+    nothing is saved."""
+    can_save = rundir is not None
+    ckpt = rundir.load_checkpoint(seed) if can_save else None
+    last_save = [time.monotonic()]
+
+    def on_epoch_end(epoch, state):
+        requested = stop is not None and stop.signum is not None
+        due = (epoch % checkpoint_every == 0 if checkpoint_every else
+               time.monotonic() - last_save[0] >= CHECKPOINT_SECONDS)
+        if can_save and (requested or due):
+            rundir.save_checkpoint(dict(state(), seed=seed))
+            last_save[0] = time.monotonic()
+        if requested:
+            raise RunInterrupted(stop.signum, f'seed {seed}, epoch {epoch}',
+                                 can_save)
+
+    if ckpt is not None and ckpt.get('finished', False):
+        # Killed after training: the trained state is saved.
+        model.load_state_dict(ckpt['model'])
+        _say(f"seed {seed}: trained in an earlier run", verbose)
+        return PretrainResult(**ckpt['result'])
+    if ckpt is not None:
+        _say(f"seed {seed}: resuming after epoch {ckpt['epoch']}", verbose)
+    result = train(ckpt, on_epoch_end)
+    if can_save:
+        rundir.save_checkpoint(dict(
+            seed=seed, finished=True, model=model.state_dict(),
+            result=dict(epochs=result.epochs, seconds=result.seconds,
+                        losses=result.losses, best_loss=result.best_loss,
+                        best_epoch=result.best_epoch,
+                        skipped_batches=result.skipped_batches)))
+    return result
+
+
+def write_outputs(rundir, z: torch.Tensor, model: torch.nn.Module,
+                  model_info: Dict[str, Any]):
+    r"""Writes a run's first-seed outputs into :obj:`rundir`:
+    ``embeddings.pt`` (:obj:`z`), ``model.json`` (:obj:`model_info`: what
+    ``graphcl embed`` rebuilds the encoder from, written before
+    ``encoder.pt`` so that no ``encoder.pt`` goes without it) and
+    ``encoder.pt``."""
+    atomic_save(z.cpu(), rundir.path / 'embeddings.pt')
+    atomic_write_text(rundir.path / 'model.json', json.dumps(
+        model_info, indent=2, default=str) + '\n')
+    atomic_save(model.encoder.state_dict(), rundir.path / 'encoder.pt')
+
+
+def _dataset_level(dataset: Any) -> Optional[str]:
+    # 'node' or 'graph' for a registered name or an OGB name; None for
+    # anything else (files, objects, unknown names: their loaders decide).
+    if not isinstance(dataset, str) or os.path.exists(dataset):
+        return None
+    key = dataset.lower()
+    if key.startswith(('ogbn-', 'ogbn_')):
+        return 'node'
+    if key.startswith(('ogbg-', 'ogbg_')):
+        return 'graph'
+    from .data.registry import get_spec
+    try:
+        return get_spec(dataset).level
+    except ValueError:
+        return None
+
+
+def check_level(spec, dataset: Any) -> None:
+    r"""Raises a :class:`ValueError` when method :obj:`spec` and
+    :obj:`dataset` are of different kinds: a node-level method (it embeds
+    the nodes of one graph) given a graph-level dataset (a dataset of
+    graphs to classify), or the reverse."""
+    level = _dataset_level(dataset)
+    if level is None or level == spec.level:
+        return
+    from .data.registry import list_datasets
+    from .models.registry import get_method, list_methods
+    what = dict(node='it embeds the nodes of one graph',
+                graph='it embeds whole graphs of a dataset of graphs')
+    data_what = dict(node='one graph whose nodes are classified',
+                     graph='a dataset of graphs, each classified')
+    methods = [m for m in list_methods() if get_method(m).level == level]
+    raise ValueError(
+        f"Method '{spec.name}' is {spec.level}-level ({what[spec.level]}) "
+        f"but '{dataset}' is a {level}-level dataset ({data_what[level]}); "
+        f"use a {level}-level method ({', '.join(methods) or 'none yet'}) "
+        f"or a {spec.level}-level dataset "
+        f"({', '.join(list(list_datasets(spec.level))[:4])}, ...)")
 
 
 def _canonical_name(dataset: Any) -> Any:
@@ -462,58 +601,28 @@ def _run_seeds(spec, dataset, seed_list, options, train_settings, *, root,
             begin(optimizer, epochs, 1 if not minibatch else
                   _batches_per_epoch(data.num_nodes, mb['batch_size'], env))
         desc = f'{spec.name} {name} seed {seed}' if progress else False
-        ckpt = rundir.load_checkpoint(seed) if can_save else None
-        last_save = [time.monotonic()]
-
-        def on_epoch_end(epoch, state, seed=seed):
-            due = (epoch % checkpoint_every == 0 if checkpoint_every else
-                   time.monotonic() - last_save[0] >= CHECKPOINT_SECONDS)
-            if stop.signum is not None or (can_save and due):
-                if can_save:
-                    rundir.save_checkpoint(dict(state(), seed=seed))
-                    last_save[0] = time.monotonic()
-            if stop.signum is not None:
-                raise RunInterrupted(stop.signum,
-                                     f'seed {seed}, epoch {epoch}', can_save)
-
         keep = train_settings['keep']
-        loop = dict(epochs=epochs, patience=patience, desc=desc, keep=keep,
-                    resume=None, on_epoch_end=on_epoch_end)
-        finished = ckpt is not None and ckpt.get('finished', False)
-        if ckpt is not None and not finished:
-            loop['resume'] = ckpt
-            _say(f"seed {seed}: resuming after epoch {ckpt['epoch']}",
-                 verbose)
         if minibatch:
             from .models.minibatch import MiniBatchTrainer
             trainer = MiniBatchTrainer(
                 model, inference_batch_size=mb['inference_batch_size'])
-            train = lambda: _pretrain_minibatch(  # noqa: E731
-                trainer, data, optimizer, env=env, seed=seed, **loop,
+            train = lambda resume, on_epoch_end: _pretrain_minibatch(  # noqa
+                trainer, data, optimizer, env=env, seed=seed, epochs=epochs,
+                patience=patience, desc=desc, keep=keep, resume=resume,
+                on_epoch_end=on_epoch_end,
                 **{k: v for k, v in mb.items()
                    if k != 'inference_batch_size'})
         else:
-            train = lambda: pretrain(  # noqa: E731
+            train = lambda resume, on_epoch_end: pretrain(  # noqa: E731
                 model, lambda: model.objective(data), optimizer,
                 epochs=epochs, patience=patience, progress=desc,
                 restore_best=keep == 'best',
-                on_step=model.on_step, resume=loop['resume'],
+                on_step=model.on_step, resume=resume,
                 on_epoch_end=on_epoch_end)
-        if finished:  # killed after training: the trained state is saved
-            model.load_state_dict(ckpt['model'])
-            result = PretrainResult(**ckpt['result'])
-            _say(f"seed {seed}: trained in an earlier run", verbose)
-        else:
-            result = train()
-            if can_save:
-                rundir.save_checkpoint(dict(
-                    seed=seed, finished=True, model=model.state_dict(),
-                    result=dict(epochs=result.epochs,
-                                seconds=result.seconds,
-                                losses=result.losses,
-                                best_loss=result.best_loss,
-                                best_epoch=result.best_epoch,
-                                skipped_batches=result.skipped_batches)))
+        result = train_seed(model, train, seed,
+                            rundir=rundir if can_save else None, stop=stop,
+                            checkpoint_every=checkpoint_every,
+                            verbose=verbose)
         if not env.is_main:  # rank 0 alone evaluates and writes
             continue
         if minibatch:
@@ -547,16 +656,9 @@ def _run_seeds(spec, dataset, seed_list, options, train_settings, *, root,
              verbose)
         if rundir is not None:
             if i == 0:
-                atomic_save(z.cpu(), rundir.path / 'embeddings.pt')
-                # What `graphcl embed` rebuilds the encoder from, written
-                # before encoder.pt so that no encoder.pt goes without it.
-                atomic_write_text(rundir.path / 'model.json', json.dumps(
-                    dict(method=spec.name, in_channels=data.num_features,
-                         options=options,
-                         normalize_features=normalize_features),
-                    indent=2, default=str) + '\n')
-                atomic_save(model.encoder.state_dict(),
-                            rundir.path / 'encoder.pt')
+                write_outputs(rundir, z, model, dict(
+                    method=spec.name, in_channels=data.num_features,
+                    options=options, normalize_features=normalize_features))
             rundir.save_seed(seed, dict(run, probe=None if fit is None else
                                         dict(val_acc=fit.val_acc,
                                              test_acc=fit.test_acc,
@@ -570,19 +672,27 @@ def _run_seeds(spec, dataset, seed_list, options, train_settings, *, root,
     return runs
 
 
-def _summarise(method, seed_list, runs, probe_selection, config,
-               verbose) -> Dict[str, Any]:
-    from .eval import select_pooled
-    name = runs[-1]['dataset']
-    pooled = probe_selection == 'pooled' and len(seed_list) > 1
-    metrics = dict(
-        method=method, dataset=name, seeds=seed_list,
+def base_metrics(method: str, seed_list: List[int],
+                 runs: List[Dict[str, Any]]) -> Dict[str, Any]:
+    r"""The metrics every run reports, whatever its evaluation: method,
+    dataset, seeds, epochs, time per epoch (median over seeds), pretraining
+    and evaluation seconds, with the probe's keys (:data:`PROBE_KEYS`) set
+    to :obj:`None`."""
+    return dict(
+        method=method, dataset=runs[-1]['dataset'], seeds=seed_list,
         epochs=[r['epochs'] for r in runs],
         seconds_per_epoch=statistics.median(
             r['seconds_per_epoch'] for r in runs),
         pretrain_seconds=sum(r['seconds'] for r in runs),
         probe_seconds=sum(r['probe_seconds'] for r in runs),
         **dict.fromkeys(PROBE_KEYS))
+
+
+def _summarise(method, seed_list, runs, probe_selection, config,
+               verbose) -> Dict[str, Any]:
+    from .eval import select_pooled
+    pooled = probe_selection == 'pooled' and len(seed_list) > 1
+    metrics = base_metrics(method, seed_list, runs)
     probes = [r['probe'] for r in runs]
     if any(p is None for p in probes):  # pretraining only: no probe
         return dict(metrics, peak_rss_mb=peak_rss_mb(), config=config)

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Union
 if TYPE_CHECKING:  # no PyTorch import to list methods or show their options
     from torch.nn import Module
 
-__all__ = ['MethodSpec', 'TRAIN_DEFAULTS', 'KEEP_CHOICES', 'BUILTIN_METHODS', 'METHODS',
+__all__ = ['MethodSpec', 'TRAIN_DEFAULTS', 'GRAPH_TRAIN_DEFAULTS',
+           'train_setting_defaults', 'KEEP_CHOICES', 'BUILTIN_METHODS', 'METHODS',
            'resolve',
            'register_method', 'get_method', 'list_methods', 'build_method',
            'method_defaults', 'method_settings']
@@ -39,6 +40,19 @@ TRAIN_DEFAULTS: Dict[str, Any] = dict(epochs=1000, patience=20, lr=1e-3,
 #: Which state a run keeps at the end of training: the lowest-loss epoch's
 #: (DGI's and GGD's reference code) or the last (GRACE's, BGRL's).
 KEEP_CHOICES = ('best', 'last')
+
+#: Training settings that graph-level methods have besides
+#: :data:`TRAIN_DEFAULTS`: graphs per mini-batch.
+GRAPH_TRAIN_DEFAULTS: Dict[str, Any] = dict(batch_size=128)
+
+
+def train_setting_defaults(level: str = 'node') -> Dict[str, Any]:
+    r"""The training settings of a method of :obj:`level` with the
+    engine's defaults: :data:`TRAIN_DEFAULTS`, plus
+    :data:`GRAPH_TRAIN_DEFAULTS` for graph-level methods."""
+    if level == 'graph':
+        return {**TRAIN_DEFAULTS, **GRAPH_TRAIN_DEFAULTS}
+    return dict(TRAIN_DEFAULTS)
 
 
 @dataclass
@@ -93,16 +107,16 @@ class MethodSpec:
         if self.level not in LEVELS:
             raise ValueError(f"Method '{self.name}' has level "
                              f"{self.level!r}; use one of {list(LEVELS)}")
-        unknown = set(self.train) - set(TRAIN_DEFAULTS)
+        unknown = set(self.train) - set(train_setting_defaults(self.level))
         if unknown:
             raise ValueError(f"Unknown training setting(s) {sorted(unknown)} "
                              f"for method '{self.name}'; known: "
-                             f"{sorted(TRAIN_DEFAULTS)}")
-        clash = set(self.defaults) & set(TRAIN_DEFAULTS)
+                             f"{sorted(train_setting_defaults(self.level))}")
+        clash = set(self.defaults) & set(train_setting_defaults(self.level))
         if clash:
             raise ValueError(f"Method '{self.name}' names option(s) "
                              f"{sorted(clash)} that are training settings")
-        known = set(self.defaults) | set(TRAIN_DEFAULTS)
+        known = set(self.defaults) | set(train_setting_defaults(self.level))
         for dataset, preset in self.presets.items():
             bad = set(preset) - known
             if bad:
@@ -112,7 +126,7 @@ class MethodSpec:
 
     @property
     def train_defaults(self) -> Dict[str, Any]:
-        return {**TRAIN_DEFAULTS, **self.train}
+        return {**train_setting_defaults(self.level), **self.train}
 
     def preset(self, dataset: Any) -> Dict[str, Any]:
         r"""The preset of :obj:`dataset` (matched by name, case- and
@@ -146,6 +160,7 @@ BUILTIN_METHODS: Dict[str, str] = {
     'dgi': 'graphcl.models.dgi_spec',
     'ggd': 'graphcl.models.ggd_spec',
     'grace': 'graphcl.models.grace_spec',
+    'infograph': 'graphcl.models.infograph_spec',
 }
 
 #: Methods registered so far (built-ins are added on first lookup).
@@ -201,7 +216,7 @@ def method_settings(name: str, dataset: Any = None,
     :class:`ValueError` naming them."""
     spec = get_method(name)
     given = {k: v for k, v in given.items() if v is not None}
-    known = set(spec.defaults) | set(TRAIN_DEFAULTS)
+    known = set(spec.defaults) | set(train_setting_defaults(spec.level))
     unknown = set(given) - known
     if unknown:
         raise ValueError(f"Unknown option(s) {sorted(unknown)} for method "

@@ -8,11 +8,12 @@ from .readouts import (Readout, SigmoidMeanReadout, MeanReadout, SumReadout,
 from .discriminators import (Discriminator, BilinearDiscriminator,
                              DotDiscriminator, get_discriminator)
 from .heads import ProjectionHead
+from .graph_encoder import GraphEncoder
 
 __all__ = [
     'GNNEncoder', 'GCNEncoder', 'SAGEEncoder', 'GATEncoder', 'GINEncoder',
     'get_encoder', 'Readout', 'SigmoidMeanReadout', 'MeanReadout',
     'SumReadout', 'MaxReadout', 'AttentionReadout', 'get_readout',
     'Discriminator', 'BilinearDiscriminator', 'DotDiscriminator',
-    'get_discriminator', 'ProjectionHead', 'PReLU', 'prelu'
+    'get_discriminator', 'ProjectionHead', 'PReLU', 'prelu', 'GraphEncoder'
 ]

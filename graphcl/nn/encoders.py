@@ -197,6 +197,23 @@ class GATEncoder(GNNEncoder):
                        heads=self.heads, concat=True, **kwargs)
 
 
+class _ActThenNorm(Module):
+    # An activation followed by batch norm: the layer ending of InfoGraph's
+    # and GraphCL's GIN (x = bn(relu(conv(x)))).
+    def __init__(self, act: Module, channels: int):
+        super().__init__()
+        self.act = act
+        self.norm = torch.nn.BatchNorm1d(channels)
+
+    def reset_parameters(self):
+        if hasattr(self.act, 'reset_parameters'):
+            self.act.reset_parameters()
+        self.norm.reset_parameters()
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.norm(self.act(x))
+
+
 class GINEncoder(GNNEncoder):
     r"""GIN encoder (`Xu et al., 2019 <https://arxiv.org/abs/1810.00826>`_),
     the usual encoder of graph-level methods (InfoGraph, GraphCL):
@@ -205,23 +222,51 @@ class GINEncoder(GNNEncoder):
         \mathbf{h}_i' = \mathrm{MLP}\left((1 + \epsilon)\mathbf{h}_i +
         \sum_{j \in \mathcal{N}(i)} \mathbf{h}_j\right)
 
-    with a two-layer MLP (linear, batch norm, ReLU, linear) per layer.
-    See :class:`GNNEncoder` for the arguments.
+    with a two-layer MLP per layer. Where its batch norm sits is
+    :obj:`norm`:
+
+    * :obj:`"mlp"`: inside the MLP (linear, batch norm, ReLU, linear), then
+      the activation, as in PyG's GIN example;
+    * :obj:`"after"`: an MLP of linear, ReLU, linear, then the activation,
+      then batch norm, as in InfoGraph's and GraphCL's ``gin.py``
+      (:math:`\mathbf{H}' = \mathrm{BN}(\sigma(\mathrm{GIN}(\mathbf{H})))`).
+
+    Args:
+        norm (str, optional): :obj:`"mlp"` or :obj:`"after"`.
+            (default: :obj:`"mlp"`)
+
+    The other arguments are those of :class:`GNNEncoder`.
     """
+    NORMS = ('mlp', 'after')
+
     def __init__(self, in_channels: int, hidden_channels: int = 512,
                  num_layers: int = 3, act='relu', dropout: float = 0.0,
-                 **kwargs):
+                 norm: str = 'mlp', **kwargs):
+        if norm not in self.NORMS:
+            raise ValueError(f"'norm' must be one of {list(self.NORMS)} "
+                             f"(batch norm inside the MLP, or after the "
+                             f"activation), got {norm!r}")
+        self.norm = norm
         super().__init__(in_channels, hidden_channels, num_layers, act,
                          dropout, **kwargs)
+        if norm == 'after':
+            for i, a in enumerate(self.acts):
+                self.acts[i] = _ActThenNorm(a, hidden_channels)
+            self.reset_parameters()
 
     def init_conv(self, in_channels, out_channels, **kwargs):
-        mlp = torch.nn.Sequential(
-            torch.nn.Linear(in_channels, out_channels),
-            torch.nn.BatchNorm1d(out_channels),
-            torch.nn.ReLU(),
-            torch.nn.Linear(out_channels, out_channels),
-        )
-        return GINConv(mlp, **kwargs)
+        layers = [torch.nn.Linear(in_channels, out_channels)]
+        if self.norm == 'mlp':
+            layers.append(torch.nn.BatchNorm1d(out_channels))
+        layers += [torch.nn.ReLU(), torch.nn.Linear(out_channels,
+                                                    out_channels)]
+        return GINConv(torch.nn.Sequential(*layers), **kwargs)
+
+    def __repr__(self) -> str:
+        norm = '' if self.norm == 'mlp' else f', norm={self.norm!r}'
+        return (f'{self.__class__.__name__}({self.in_channels}, '
+                f'{self.hidden_channels}, num_layers={self.num_layers}'
+                f'{norm})')
 
 
 ENCODERS = {
