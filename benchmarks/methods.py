@@ -227,6 +227,8 @@ def run(method: str, dataset: str, seeds: List[int],
           f'{len(seeds) - len(todo)} of {len(seeds)} seeds saved, running '
           f'{todo}', flush=True)
     for seed in todo:
+        if (path / f'seed{seed}.json').exists():
+            continue  # saved meanwhile by another command
         run_subprocess([__file__, '_one', method, dataset, seed,
                         json.dumps(overrides)])
 
