@@ -161,6 +161,7 @@ BUILTIN_METHODS: Dict[str, str] = {
     'ggd': 'graphcl.models.ggd_spec',
     'grace': 'graphcl.models.grace_spec',
     'infograph': 'graphcl.models.infograph_spec',
+    'mvgrl': 'graphcl.models.mvgrl_spec',
 }
 
 #: Methods registered so far (built-ins are added on first lookup).
