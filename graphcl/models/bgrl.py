@@ -48,6 +48,7 @@ from ..nn.encoders import GCNEncoder
 from ..nn.heads import ProjectionHead
 from ..validation import check_int
 from .base import GraphMethod, encoder_inputs
+from .gcn_views import gcn_view_forward, gcn_view_refusal, view_adjacency
 from .bgrl_spec import BGRL_DEFAULTS, LR_SCHEDULES, METHOD  # noqa: F401
 from .minibatch import corrupt_subgraph, encode_seeds
 
@@ -280,6 +281,9 @@ class BGRL(GraphMethod):
         self.target_encoder = _as_buffers(target_encoder)
         #: Optimiser steps taken so far (a buffer: checkpoints keep it).
         self.register_buffer('num_steps', torch.zeros((), dtype=torch.long))
+        #: Whether :meth:`objective` may take the CSR path where it computes
+        #: the same function (:meth:`fast_path_refusal`).
+        self.fast_path = True
         self.total_steps: Optional[int] = None
         self.warmup_steps = 0
         self._optimizer: Optional[Callable] = None
@@ -357,11 +361,26 @@ class BGRL(GraphMethod):
             y2 = encode(self.target_encoder, v2)
         return self.loss(h1, h2, y1, y2)
 
+    def fast_path_refusal(self, view: tuple) -> Optional[str]:
+        r"""Why a view is not encoded through its normalised CSR adjacency
+        (:mod:`graphcl.models.gcn_views`: the same function, 4-5x faster
+        on CPU), or :obj:`None` when it is."""
+        if not self.fast_path:
+            return 'fast_path is off'
+        return gcn_view_refusal((self.encoder, self.target_encoder), view)
+
     def objective(self, data) -> Tensor:
         r"""The loss of one full-batch step on :obj:`data`."""
         self.check_input(data.x, data.edge_index, data)
         inputs = encoder_inputs(data)
         v1, v2 = self.view1(*inputs), self.view2(*inputs)
+        if self.fast_path_refusal(v1) is None and \
+                self.fast_path_refusal(v2) is None:
+            # Each view's graph normalised once, for both encoders.
+            v1 = (v1[0], view_adjacency(self.encoder, v1))
+            v2 = (v2[0], view_adjacency(self.encoder, v2))
+            return self._views_loss(
+                lambda enc, v: gcn_view_forward(enc, *v), v1, v2)
         return self._views_loss(lambda enc, v: enc(*v), v1, v2)
 
     def minibatch_objective(self, batch) -> Tensor:

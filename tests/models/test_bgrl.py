@@ -496,3 +496,55 @@ def test_short_cora_run_beats_a_random_encoder(shared_root):
 
 
 CORA_EPOCHS, CORA_LR = 30, 0.01
+
+
+# --- the fast path (graphcl.models.gcn_views) ------------------------------
+
+def _loss_and_grads(m, data, fast):
+    m.fast_path = fast
+    for v in (m.view1, m.view2):
+        v.corruptions[0].generator.manual_seed(7)
+    m.zero_grad()
+    loss = m.objective(data)
+    loss.backward()
+    return loss, {n: p.grad.clone() for n, p in m.named_parameters()}
+
+
+@pytest.mark.parametrize('weighted', [False, True])
+def test_fast_path_equals_the_plain_path(small_graph, weighted):
+    data = small_graph.clone()
+    # A duplicate edge and a self-loop: summed and kept as PyG does.
+    data.edge_index = torch.cat([data.edge_index,
+                                 torch.tensor([[0, 3], [1, 3]])], dim=1)
+    if weighted:
+        data.edge_weight = torch.rand(data.edge_index.size(1),
+                                      generator=torch.Generator()
+                                      .manual_seed(0)) + 0.5
+    m = small_bgrl(edge_drop_1=0.3, edge_drop_2=0.2, feature_mask_1=0.2)
+    m.train()
+    assert m.fast_path_refusal(m.view1(data.x, data.edge_index)) is None
+    loss_fast, grads_fast = _loss_and_grads(m, data, True)
+    loss_plain, grads_plain = _loss_and_grads(m, data, False)
+    assert torch.allclose(loss_fast, loss_plain, atol=1e-6)
+    for name in grads_plain:
+        assert torch.allclose(grads_fast[name], grads_plain[name],
+                              atol=1e-5, rtol=1e-4), name
+
+
+def test_fast_path_refuses_what_it_does_not_compute(small_graph):
+    from torch_geometric.nn import GCNConv
+    m = small_bgrl()
+    view = (small_graph.x, small_graph.edge_index)
+    assert m.fast_path_refusal(view) is None
+    m.encoder.convs[1] = GCNConv(16, 8, normalize=False)
+    assert 'normalize' in m.fast_path_refusal(view)
+    m = small_bgrl()
+    m.encoder.convs[0].register_forward_hook(lambda *a: None)
+    assert 'hook' in m.fast_path_refusal(view)
+    m = small_bgrl()
+    assert 'gradients' in m.fast_path_refusal(
+        (small_graph.x.requires_grad_(), small_graph.edge_index))
+    assert 'dense' in m.fast_path_refusal(
+        (small_graph.x.detach().to_sparse(), small_graph.edge_index))
+    m.fast_path = False
+    assert m.fast_path_refusal(view) == 'fast_path is off'
