@@ -108,7 +108,10 @@ def canonical_dataset(name: str) -> str:
     """The registered dataset's canonical name ('Photo' -> 'Amazon-Photo');
     refuses names graphcl does not know."""
     from graphcl.data.registry import get_spec
-    return get_spec(name, level='node').name
+    try:
+        return get_spec(name, level='node').name
+    except ValueError as e:
+        raise SystemExit(str(e)) from None
 
 
 def registered() -> List[str]:

@@ -82,6 +82,8 @@ def test_run_resumes_and_refuses_mixing(mb, tmp_path, monkeypatch):
         mb.run('ggd', 'Cora', [5], [])
     with pytest.raises(SystemExit, match='not registered'):
         mb.run('nosuchmethod', 'Cora', [0], [])
+    with pytest.raises(SystemExit, match="Unknown dataset 'Corra'"):
+        mb.run('ggd', 'Corra', [0], [])
 
 
 def test_table(mb, tmp_path):
