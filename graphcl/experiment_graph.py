@@ -294,7 +294,7 @@ def _run_graph_seeds(spec, data, seeds: List[int], options, train_settings,
                 write_outputs(rundir, z, model, dict(
                     method=spec.name, level='graph',
                     in_channels=data.num_features, options=options,
-                    features=data.features))
+                    normalize_features=False, features=data.features))
             rundir.save_seed(seed, dict(run, probe=_result_json(fit)))
         runs.append(run)
         if stop.signum is not None:

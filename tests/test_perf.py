@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch_geometric.data import Data
 
-from graphcl.models import build_method, list_methods
+from graphcl.models import build_method, get_method, list_methods
 from graphcl.perf import make_adam
 
 
@@ -66,6 +66,10 @@ def small_graph(n=30, f=12, seed=0):
 @pytest.mark.parametrize('name', list_methods())
 def test_every_method_has_plain_parameters(name):
     data = small_graph()
+    if get_method(name).level == 'graph':  # a batch of graphs
+        from torch_geometric.data import Batch
+        data = Batch.from_data_list([small_graph(10 + i, seed=i)
+                                     for i in range(4)])
     model = build_method(name, data.num_features, seed=0)
     ps = list(model.parameters())
     assert ps and all(p.is_contiguous() for p in ps)

@@ -60,7 +60,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument('--batch-size', type=int, default=None,
                    help='layer-wise inference over chunks of this many nodes '
                    '(memory follows the chunk, not the graph; methods whose '
-                   'embedding is the encoder output) (default: full batch)')
+                   'embedding is the encoder output) (default: full batch); '
+                   'for a graph-level run, graphs per batch (default: 512)')
     add_common(p)
     p.set_defaults(func=run)
     return p
@@ -165,6 +166,10 @@ def run(args) -> int:
     model, record = load_run_model(args.encoder)
     from ..models.registry import get_method
     spec = get_method(record['method'])
+    from ..experiment import check_level
+    check_level(spec, args.dataset)  # a node run and graphs, or the reverse
+    if spec.level == 'graph':
+        return _embed_graphs(args, model, record, outputs, dev)
     if args.batch_size is not None and not spec.minibatch:
         raise ValueError(
             f"Method '{spec.name}' embeds with more than its encoder "
@@ -189,7 +194,38 @@ def run(args) -> int:
             from ..inference import layerwise_inference
             z = layerwise_inference(model.encoder, data, args.batch_size,
                                     device=dev, progress=not args.quiet)
-    z = z.detach().cpu()
+    _write(z.detach().cpu(), outputs)
+    how = ('full batch' if args.batch_size is None else
+           f'layer-wise, {args.batch_size} nodes per chunk')
+    say(f"{record['method']} encoder from {args.encoder}, {how}; row i = "
+        f"node i of {getattr(data, 'name', args.dataset)}")
+    print(f"embedded {z.size(0)} nodes into {z.size(1)} dimensions: "
+          f"{', '.join(map(str, outputs))}")
+    return 0
+
+
+def _embed_graphs(args, model, record, outputs, dev) -> int:
+    # A graph-level run: one embedding per graph of a graph dataset.
+    from ..data.graphs import load_graphs
+    from ..experiment_graph import EMBED_BATCH_SIZE, embed_graphs
+    data = load_graphs(args.dataset, root=args.root)
+    width = int(record['in_channels'])
+    if data.num_features != width:
+        raise ValueError(
+            f"The graphs have {data.num_features} features per node but the "
+            f"encoder in '{args.encoder}' was trained on {width}; embed "
+            f"graphs with the same {width} features")
+    z = embed_graphs(model.to(dev), data.graphs, device=dev,
+                     batch_size=args.batch_size or EMBED_BATCH_SIZE)
+    _write(z, outputs)
+    say(f"{record['method']} encoder from {args.encoder}; row i = graph i "
+        f"of {data.name}")
+    print(f"embedded {z.size(0)} graphs into {z.size(1)} dimensions: "
+          f"{', '.join(map(str, outputs))}")
+    return 0
+
+
+def _write(z, outputs):
     from ..atomic import atomic_save, atomic_write
     for path in outputs:
         if path.suffix == '.pt':
@@ -198,10 +234,3 @@ def run(args) -> int:
             import numpy as np
             array = z.numpy()
             atomic_write(path, lambda f: np.save(f, array))
-    how = ('full batch' if args.batch_size is None else
-           f'layer-wise, {args.batch_size} nodes per chunk')
-    say(f"{record['method']} encoder from {args.encoder}, {how}; row i = "
-        f"node i of {getattr(data, 'name', args.dataset)}")
-    print(f"embedded {z.size(0)} nodes into {z.size(1)} dimensions: "
-          f"{', '.join(map(str, outputs))}")
-    return 0

@@ -100,6 +100,9 @@ def run(args) -> int:
                 f"'{path.parent}'")
         else:
             seed = 0
+    from ..experiment import _dataset_level
+    if _dataset_level(args.dataset) == 'graph':
+        return _probe_graphs(args, z, path, seed)
     from ..data import check_node_data, load_dataset
     from ..eval import linear_probe
     from ..runner import resolve_device
@@ -132,5 +135,38 @@ def run(args) -> int:
             split=getattr(data, 'split', None), split_seed=seed,
             val_acc=fit.val_acc, test_acc=fit.test_acc,
             weight_decay=fit.weight_decay, grid=[list(g) for g in fit.grid]))
+        print(f"wrote {args.out}")
+    return 0
+
+
+def _probe_graphs(args, z, path, seed) -> int:
+    # Graph embeddings: the graph-level protocol (SVM under 10-fold CV for
+    # TU datasets, the linear probe on OGB's split), as graphcl train ran it.
+    from ..data.graphs import load_graphs
+    from ..eval import SVMResult
+    from ..experiment_graph import evaluate_graphs
+    data = load_graphs(args.dataset, root=args.root)
+    if z.dim() != 2 or z.size(0) != len(data):
+        raise ValueError(f"'{path}' holds {tuple(z.shape)} but "
+                         f"{data.name} has {len(data)} graphs; the "
+                         f"embeddings are of another dataset")
+    fit = evaluate_graphs(z, data, seed=seed)
+    if isinstance(fit, SVMResult):
+        print(f"SVM on {data.name} (10-fold stratified CV, seed {seed}): "
+              f"accuracy {100 * fit.mean:.2f} ± {100 * fit.std:.2f} % "
+              f"over folds")
+        record = dict(fold_scores=list(fit.fold_scores),
+                      chosen_c=list(fit.chosen_c), test_acc=fit.mean)
+    else:
+        print(f"linear probe on {data.name} (official split): validation "
+              f"{100 * fit.val_acc:.2f}, test {100 * fit.test_acc:.2f} "
+              f"(weight decay {fit.weight_decay:g})")
+        record = dict(val_acc=fit.val_acc, test_acc=fit.test_acc,
+                      weight_decay=fit.weight_decay)
+    if args.out is not None:
+        from ..atomic import atomic_write_json
+        atomic_write_json(args.out, dict(embeddings=str(path),
+                                         dataset=data.name, split_seed=seed,
+                                         **record))
         print(f"wrote {args.out}")
     return 0

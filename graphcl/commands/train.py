@@ -104,6 +104,9 @@ def _add_train_options(p: argparse.ArgumentParser, spec):
                    'a run whose estimate exceeds it (default: the memory '
                    'available) is refused before training, with the '
                    '--batch-size command that fits')
+    if spec.level == 'graph':
+        _add_graph_options(p, spec)
+        return
     # Shown for every method, so that a method without a mini-batch
     # objective answers --batch-size with a clear error, not 'unrecognized'.
     g = p.add_argument_group(
@@ -132,6 +135,20 @@ def _add_train_options(p: argparse.ArgumentParser, spec):
                    'spawn them: without torchrun this fails with the '
                    "torchrun command to use (under torchrun, use torchrun's "
                    '--nproc_per_node instead)')
+
+
+def _add_graph_options(p: argparse.ArgumentParser, spec):
+    # A graph-level method trains on mini-batches of whole graphs.
+    g = p.add_argument_group(
+        f'graph-level training ({spec.name} embeds whole graphs; evaluation:'
+        f' SVM under 10-fold CV on TU datasets, linear probe on OGB\'s '
+        f'split)')
+    g.add_argument('--batch-size', type=int, default=None,
+                   help=f"graphs per mini-batch (default: "
+                   f"{spec.train_defaults['batch_size']}, or the dataset's "
+                   f"preset)")
+    g.add_argument('--num-workers', type=int, default=0,
+                   help='DataLoader worker processes (default: 0)')
 
 
 def _populate_method(name: str):
@@ -192,8 +209,9 @@ def run(args) -> int:
             progress=not args.quiet,
             probe=not args.no_probe, resume=args.resume,
             overwrite=args.overwrite, checkpoint_every=args.checkpoint_every,
-            max_memory=args.max_memory,
-            probe_selection=args.probe_selection, **minibatch, **options)
+            max_memory=getattr(args, 'max_memory', None),
+            probe_selection=getattr(args, 'probe_selection', 'per-seed'),
+            **minibatch, **options)
     except RunInterrupted as e:
         how = ("resume with the same command and --resume" if e.saved
                else "nothing was saved (no --out)")
@@ -206,11 +224,15 @@ def run(args) -> int:
     n = len(metrics['seeds'])
     seeds = f"{n} seed{'s' if n > 1 else ''}"
     speed = f"{1000 * metrics['seconds_per_epoch']:.1f} ms/epoch"
+    score = dict(rocauc='ROC-AUC').get(metrics.get('metric'),
+                                      'test accuracy')
+    if (metrics.get('protocol') or '').startswith('SVM'):
+        score = 'SVM accuracy (10-fold CV)'
     if metrics['test_acc_mean'] is None:
         print(f"{metrics['method']} on {metrics['dataset']}: pretrained "
               f"{seeds} ({speed}); no probe")
     else:
-        print(f"{metrics['method']} on {metrics['dataset']}: test accuracy "
+        print(f"{metrics['method']} on {metrics['dataset']}: {score} "
               f"{metrics['test_acc_mean']:.2f} ± "
               f"{metrics['test_acc_std']:.2f} % over {seeds} ({speed})")
     if args.out:

@@ -141,6 +141,12 @@ def load_graphs(dataset: Any, root: Optional[Any] = None) -> GraphDataset:
     :class:`~torch_geometric.data.Data` graphs (a
     :class:`~torch_geometric.data.Dataset` or a list), as a checked
     :class:`GraphDataset` (:func:`prepare_graphs`)."""
+    if isinstance(dataset, str) and dataset.endswith(('.pt', '.pth')):
+        raise ValueError(f"'{dataset}' is a file; graph-level methods take "
+                         f"a registered graph dataset (MUTAG, PROTEINS, "
+                         f"NCI1, IMDB-BINARY, ogbg-molbace, ogbg-molbbbp) or, "
+                         f"from Python, a list of torch_geometric Data "
+                         f"graphs")
     if isinstance(dataset, str):
         from .load import load_graph_dataset
         ds, split_idx = load_graph_dataset(dataset, root=root)
