@@ -49,7 +49,6 @@ from torch.nn import Module
 from torch_geometric.nn import GCNConv
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.nn.dense.linear import Linear as PyGLinear
-from torch_geometric.utils import to_torch_csr_tensor
 
 from ..corruptions import FeatureShuffle
 from ..diffusion import BLOCK_BYTES, SPARSE_DENSITY, PPRDiffusion
@@ -60,12 +59,24 @@ from ..nn.readouts import SigmoidMeanReadout
 from ..sampling.features import mostly_zero, to_sparse_rows
 from ..validation import check_int
 from .base import GraphMethod, encoder_inputs
+from .dgi_fast import _csr_pair, _SpMM
 from .ggd import _hooked
 from .mvgrl_spec import METHOD, MVGRL_DEFAULTS  # noqa: F401 (re-exported)
 from .stamp import TensorStamp
 
 __all__ = ['MVGRL', 'MVGRLEncoder', 'build_mvgrl', 'mvgrl_memory',
            'MVGRL_DEFAULTS', 'METHOD']
+
+
+def _product(matrix, h: Tensor, bias: Optional[Tensor] = None) -> Tensor:
+    # M H (+ b) for a dense M, a CSR M, or a (CSR M, CSR M^T) pair whose
+    # backward is M^T G with the cached transpose (DGI's _SpMM).
+    if isinstance(matrix, tuple):
+        return _SpMM.apply(matrix[0], matrix[1], h, bias)
+    with warnings.catch_warnings():  # "sparse CSR support is in beta"
+        warnings.simplefilter('ignore', UserWarning)
+        out = matrix @ h
+    return out if bias is None else out + bias
 
 
 class MVGRLEncoder(Module):
@@ -123,6 +134,7 @@ class MVGRLEncoder(Module):
         self._adj = None
         self._x_stamp = TensorStamp()
         self._x_csr = None
+        self._diff = None
 
     def reset_parameters(self):
         r"""Resets all learnable parameters of the module."""
@@ -134,8 +146,12 @@ class MVGRLEncoder(Module):
                   dtype: torch.dtype = torch.float32) -> Tensor:
         r""":math:`\mathbf{A}_1` ``[N, N]`` as a CSR matrix (PyG's
         :func:`~torch_geometric.nn.conv.gcn_conv.gcn_norm`, row :math:`i`
-        gathering the messages into node :math:`i`), cached for the last
-        graph."""
+        gathering the messages into node :math:`i`), cached with its
+        transpose for the last graph."""
+        return self._adjacency_pair(edge_index, num_nodes, edge_weight,
+                                    dtype)[0]
+
+    def _adjacency_pair(self, edge_index, num_nodes, edge_weight, dtype):
         tensors = (edge_index, edge_weight)
         extra = (num_nodes, dtype)
         if self._adj is None or not self._adj_stamp.matches(tensors, extra):
@@ -143,10 +159,7 @@ class MVGRLEncoder(Module):
             ei, ew = gcn_norm(edge_index, edge_weight, num_nodes,
                               improved=False, add_self_loops=True,
                               flow='source_to_target', dtype=dtype)
-            with warnings.catch_warnings():  # "CSR support is in beta"
-                warnings.simplefilter('ignore', UserWarning)
-                self._adj = to_torch_csr_tensor(ei.flip(0), ew,
-                                                size=(num_nodes, num_nodes))
+            self._adj = _csr_pair(ei[1], ei[0], ew, (num_nodes, num_nodes))
             self._adj_stamp.set(tensors, extra)
         return self._adj
 
@@ -157,9 +170,18 @@ class MVGRLEncoder(Module):
         product at a fraction of the cost."""
         if x.layout != torch.strided or x.requires_grad:
             return None
+        pair = self._sparse_feature_pair(x)
+        return None if pair is None else pair[0]
+
+    def _sparse_feature_pair(self, x: Tensor):
+        if x.layout != torch.strided or x.requires_grad:
+            return None
         if not self._x_stamp.matches((x,)):
             self._x_csr = None
-            self._x_csr = to_sparse_rows(x) if mostly_zero(x) else None
+            if mostly_zero(x):
+                coo = to_sparse_rows(x).to_sparse_coo().coalesce()
+                (row, col), val = coo.indices(), coo.values()
+                self._x_csr = _csr_pair(row, col, val, tuple(x.shape))
             self._x_stamp.set((x,))
         return self._x_csr
 
@@ -175,14 +197,30 @@ class MVGRLEncoder(Module):
                   edge_weight: Optional[Tensor] = None
                   ) -> Tuple[Tensor, Tensor]:
         r"""The two views' matrices :math:`(\mathbf{A}_1, \mathbf{S})`."""
+        adj, diff = self._operator_pairs(x, edge_index, edge_weight)
+        return adj[0], (diff if torch.is_tensor(diff) else diff[0])
+
+    def _operator_pairs(self, x, edge_index, edge_weight):
+        # Sparse matrices as (CSR, CSR transpose): the backward pass's
+        # product M^T G without transposing M at every step.
         n = x.size(0)
-        return (self.adjacency(edge_index, n, edge_weight, x.dtype),
-                self.diffusion.matrix(edge_index, n, edge_weight, x.dtype))
+        adj = self._adjacency_pair(edge_index, n, edge_weight, x.dtype)
+        s = self.diffusion.matrix(edge_index, n, edge_weight, x.dtype)
+        if s.layout == torch.strided:
+            return adj, s
+        if self._diff is None or self._diff[0] is not s:
+            self._diff = None
+            coo = s.to_sparse_coo().coalesce()
+            (row, col), val = coo.indices(), coo.values()
+            self._diff = (s, _csr_pair(row, col, val, tuple(s.shape)))
+        return adj, self._diff[1]
 
     @staticmethod
     def apply_layer(encoder: GCNEncoder, matrix: Tensor, x: Tensor,
                     perm: Optional[Tensor] = None) -> Tuple[Tensor, ...]:
-        r"""The one GCN layer of :obj:`encoder` over :obj:`matrix`:
+        r"""The one GCN layer of :obj:`encoder` over :obj:`matrix` (dense,
+        CSR, or a pair of CSR matrices: it and its transpose, used by the
+        backward pass; :obj:`x` likewise dense, CSR or such a pair):
         :math:`\sigma(\mathbf{M}\mathbf{X}\mathbf{W} + \mathbf{b})`, and
         with :obj:`perm` also that of the shuffled features
         :math:`\mathbf{P}\mathbf{X}`, sharing :math:`\mathbf{X}\mathbf{W}`
@@ -197,26 +235,22 @@ class MVGRLEncoder(Module):
                 f"MVGRL's views are one plain PyG GCNConv each (sum "
                 f"aggregation, no dropout, no hooks), applied as a matrix "
                 f"product; got {encoder!r}: build it with MVGRLEncoder")
-        if x.layout == torch.sparse_csr:  # PyG's Linear: x W^T (+ b)
+        if not torch.is_tensor(x) or x.layout == torch.sparse_csr:
+            # PyG's Linear on sparse features: x W^T (+ b)
             if type(conv.lin) is not PyGLinear or _hooked(conv.lin):
                 raise ValueError("Sparse features need the encoder's own "
                                  "PyG Linear layer (no hooks); pass dense "
                                  "features")
-            with warnings.catch_warnings():  # "CSR support is in beta"
-                warnings.simplefilter('ignore', UserWarning)
-                xw = x @ conv.lin.weight.t()
-            if conv.lin.bias is not None:
-                xw = xw + conv.lin.bias
+            xw = _product(x, conv.lin.weight.t(), conv.lin.bias)
         else:
             xw = conv.lin(x)
         d = xw.size(1)
         if perm is not None:
             xw = torch.cat([xw, xw[perm]], dim=1)
-        with warnings.catch_warnings():  # "sparse CSR support is in beta"
-            warnings.simplefilter('ignore', UserWarning)
-            out = matrix @ xw
-        if conv.bias is not None:
-            out = out + (conv.bias if perm is None else conv.bias.repeat(2))
+        bias = conv.bias
+        if bias is not None and perm is not None:
+            bias = bias.repeat(2)
+        out = _product(matrix, xw, bias)
         if perm is None:
             return (act(out),)
         return act(out[:, :d]), act(out[:, d:])
@@ -228,8 +262,8 @@ class MVGRLEncoder(Module):
         with a row permutation :obj:`perm` also those of the shuffled
         features, :math:`(\mathbf{H}_1, \mathbf{H}_2, \tilde{\mathbf{H}}_1,
         \tilde{\mathbf{H}}_2)`, each :math:`(N, D)`."""
-        adj, diff = self.operators(x, edge_index, edge_weight)
-        xs = self.sparse_features(x) if self.use_sparse_features(x) \
+        adj, diff = self._operator_pairs(x, edge_index, edge_weight)
+        xs = self._sparse_feature_pair(x) if self.use_sparse_features(x) \
             else None
         xs = x if xs is None else xs
         h1 = self.apply_layer(self.adj_encoder, adj, xs, perm)

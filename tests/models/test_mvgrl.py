@@ -99,9 +99,16 @@ def test_views_equal_pyg_message_passing(small_graph, options, sparse_x):
                           atol=1e-5)
 
 
-def test_gradients_equal_pyg_message_passing(small_graph):
-    model = small_mvgrl(eps=0.05).double()
+@pytest.mark.parametrize('options', [dict(), dict(eps=0.05)])
+@pytest.mark.parametrize('sparse_x', [False, True])
+def test_gradients_equal_pyg_message_passing(small_graph, options,
+                                             sparse_x):
+    model = small_mvgrl(**options).double()
     x, ei = small_graph.x.double(), small_graph.edge_index
+    if sparse_x:
+        x[:, 0] = 0.0
+        x[x < 0.9] = 0.0
+        assert model.encoder.sparse_features(x) is not None
     perm = torch.randperm(40, generator=torch.Generator().manual_seed(2))
 
     def grads(plain):
