@@ -160,6 +160,7 @@ BUILTIN_METHODS: Dict[str, str] = {
     'dgi': 'graphcl.models.dgi_spec',
     'ggd': 'graphcl.models.ggd_spec',
     'grace': 'graphcl.models.grace_spec',
+    'graphcl': 'graphcl.models.graph_cl_spec',
     'infograph': 'graphcl.models.infograph_spec',
     'mvgrl': 'graphcl.models.mvgrl_spec',
 }
