@@ -48,9 +48,11 @@ from ..nn.encoders import GCNEncoder
 from ..nn.heads import ProjectionHead
 from ..validation import check_int
 from .base import GraphMethod, encoder_inputs
-from .gcn_views import gcn_view_forward, gcn_view_refusal, view_adjacency
+from .gcn_views import (SparseFeatureCache, gcn_view_forward,
+                        gcn_view_refusal, view_adjacency)
 from .bgrl_spec import BGRL_DEFAULTS, LR_SCHEDULES, METHOD  # noqa: F401
 from .minibatch import corrupt_subgraph, encode_seeds
+from ..sampling.features import densify
 
 __all__ = ['BGRL', 'BGRLEncoder', 'BatchNormPReLU', 'bootstrap_loss',
            'cosine_momentum', 'warmup_cosine', 'build_bgrl', 'BGRL_DEFAULTS',
@@ -284,6 +286,7 @@ class BGRL(GraphMethod):
         #: Whether :meth:`objective` may take the CSR path where it computes
         #: the same function (:meth:`fast_path_refusal`).
         self.fast_path = True
+        self._feature_rows = SparseFeatureCache()
         self.total_steps: Optional[int] = None
         self.warmup_steps = 0
         self._optimizer: Optional[Callable] = None
@@ -373,7 +376,16 @@ class BGRL(GraphMethod):
         r"""The loss of one full-batch step on :obj:`data`."""
         self.check_input(data.x, data.edge_index, data)
         inputs = encoder_inputs(data)
-        v1, v2 = self.view1(*inputs), self.view2(*inputs)
+        rows = self._feature_rows(inputs[0]) if self.fast_path else None
+        if rows is not None:  # mostly-zero features: views kept as CSR
+            v1 = corrupt_subgraph(self.view1, rows, *inputs[1:])
+            v2 = corrupt_subgraph(self.view2, rows, *inputs[1:])
+            if self.fast_path_refusal(v1) is not None or \
+                    self.fast_path_refusal(v2) is not None:
+                v1 = (densify(v1[0]), ) + tuple(v1[1:])
+                v2 = (densify(v2[0]), ) + tuple(v2[1:])
+        else:
+            v1, v2 = self.view1(*inputs), self.view2(*inputs)
         if self.fast_path_refusal(v1) is None and \
                 self.fast_path_refusal(v2) is None:
             # Each view's graph normalised once, for both encoders.

@@ -68,4 +68,5 @@ METHOD = MethodSpec(
         'Coauthor-Physics': _preset(256, 128, 0.4, 0.1, 0.1, 0.4, 1e-5),
     },
     minibatch=True,
+    memory='graphcl.models.bgrl_memory:bgrl_memory',
 )

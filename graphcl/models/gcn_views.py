@@ -26,7 +26,8 @@ The path is taken only where it computes what the plain path computes
 ``forward`` nor ``layer``) of exactly PyG ``GCNConv`` layers with the
 default flow, sum aggregation, normalisation on and alike in every layer,
 no cache, a bias-free PyG ``Linear``, no dropout while training, no hooks,
-no autocast, dense features that need no gradient.
+no autocast, dense or CSR features that need no gradient. Mostly-zero
+features are multiplied as CSR (:class:`SparseFeatureCache`).
 """
 from typing import Optional, Tuple
 
@@ -39,12 +40,16 @@ from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.nn.dense.linear import Linear
 
 from ..nn.encoders import GCNEncoder, GNNEncoder
+from ..sampling.features import is_sparse_rows, mostly_zero, to_sparse_rows
 # The DGI fast path's CSR product (backward with the transpose), CSR
 # builder and checks for hooks, monkey-patched methods and autocast.
 from .dgi_fast import _autocast_on, _csr_pair, _hooks_anywhere, \
     _overridden, _SpMM
+from .minibatch import _sparse_linear
+from .stamp import TensorStamp
 
-__all__ = ['gcn_view_refusal', 'view_adjacency', 'gcn_view_forward']
+__all__ = ['gcn_view_refusal', 'view_adjacency', 'gcn_view_forward',
+           'SparseFeatureCache']
 
 Adjacency = Tuple[Tensor, Tensor]
 
@@ -104,9 +109,9 @@ def gcn_view_refusal(encoders, inputs: tuple) -> Optional[str]:
     x, edge_index = inputs[0], inputs[1]
     edge_weight = inputs[2] if len(inputs) > 2 else None
     weight = encoders[0].convs[0].lin.weight
-    if not isinstance(x, Tensor) or x.layout != torch.strided or \
-            x.dim() != 2 or x.size(0) == 0:
-        return 'x is not a dense 2-D tensor with nodes'
+    if not isinstance(x, Tensor) or x.dim() != 2 or x.size(0) == 0 or \
+            x.layout not in (torch.strided, torch.sparse_csr):
+        return 'x is not a dense or CSR 2-D tensor with nodes'
     if x.dtype != weight.dtype or x.device != weight.device:
         return "x's dtype or device differs from the weights'"
     if x.requires_grad or (edge_weight is not None
@@ -150,5 +155,34 @@ def gcn_view_forward(encoder: GCNEncoder, x: Tensor,
     :func:`gcn_view_refusal` first)."""
     a, a_t = adjacency
     for conv, act in zip(encoder.convs, encoder.acts):
-        x = act(_SpMM.apply(a, a_t, conv.lin(x), conv.bias))
+        h = _sparse_linear(conv.lin, x) if is_sparse_rows(x) else conv.lin(x)
+        x = act(_SpMM.apply(a, a_t, h, conv.bias))
     return x
+
+
+class SparseFeatureCache:
+    r"""The CSR form (:func:`~graphcl.sampling.features.to_sparse_rows`) of
+    mostly-zero dense features (bag-of-words: Coauthor-Physics has 0.4 %
+    non-zero), or :obj:`None` for denser ones, kept while the very same
+    feature tensor comes back unchanged (:class:`TensorStamp`). Views
+    drawn from the CSR rows by
+    :func:`~graphcl.models.minibatch.corrupt_subgraph` stay sparse (the
+    same random draws), and :func:`gcn_view_forward` multiplies them as
+    CSR: the first layer's product and the masked copies cost the
+    non-zeros, not :math:`N \times F`."""
+    def __init__(self):
+        self.stamp = TensorStamp()
+        self.rows: Optional[Tensor] = None
+
+    def __call__(self, x: Tensor) -> Optional[Tensor]:
+        if not self.stamp.matches((x, )):
+            self.stamp.clear()
+            self.rows = None
+            if x.layout == torch.strided and x.is_floating_point() and \
+                    not x.requires_grad and mostly_zero(x):
+                self.rows = to_sparse_rows(x)
+            self.stamp.set((x, ))
+        return self.rows
+
+    def __deepcopy__(self, memo) -> 'SparseFeatureCache':
+        return SparseFeatureCache()

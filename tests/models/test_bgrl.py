@@ -531,6 +531,28 @@ def test_fast_path_equals_the_plain_path(small_graph, weighted):
                               atol=1e-5, rtol=1e-4), name
 
 
+def test_fast_path_with_sparse_features_equals_the_plain_path():
+    # Mostly-zero features: the views are drawn from CSR rows (the same
+    # draws) and the first layer multiplies them as CSR.
+    gen = torch.Generator().manual_seed(0)
+    data = make_graph(60, 200)
+    data.x = data.x * (torch.rand(data.x.shape, generator=gen) < 0.02)
+    m = small_bgrl(feature_mask_1=0.3, feature_mask_2=0.2, edge_drop_1=0.2)
+    m.encoder = BGRLEncoder(200, 16, 8)
+    m.target_encoder = build_method('bgrl', 200, **SMALL).target_encoder
+    assert m._feature_rows(data.x) is not None
+    loss_fast, grads_fast = _loss_and_grads(m, data, True)
+    loss_plain, grads_plain = _loss_and_grads(m, data, False)
+    assert torch.allclose(loss_fast, loss_plain, atol=1e-6)
+    for name in grads_plain:
+        assert torch.allclose(grads_fast[name], grads_plain[name],
+                              atol=1e-5, rtol=1e-4), name
+    assert m._feature_rows(data.x) is m._feature_rows(data.x)  # cached
+    data.x.mul_(2)  # an in-place change: rebuilt
+    rows = m._feature_rows(data.x)
+    assert torch.equal(rows.to_dense(), data.x)
+
+
 def test_fast_path_refuses_what_it_does_not_compute(small_graph):
     from torch_geometric.nn import GCNConv
     m = small_bgrl()
@@ -548,3 +570,31 @@ def test_fast_path_refuses_what_it_does_not_compute(small_graph):
         (small_graph.x.detach().to_sparse(), small_graph.edge_index))
     m.fast_path = False
     assert m.fast_path_refusal(view) == 'fast_path is off'
+
+
+# --- memory ------------------------------------------------------------------
+
+def test_memory_estimate_fits_coauthor_physics_in_24_gib():
+    # Coauthor-Physics' sizes with the preset (measured for one epoch:
+    # 4.6 GiB peak, benchmarks/results/bgrl.md).
+    from graphcl.memory import GraphStats, estimate_full_batch
+    stats = GraphStats(34493, 495924, 8415, feature_nnz=34493 * 8415)
+    options = method_settings('bgrl', 'Coauthor-Physics')
+    fast = estimate_full_batch(stats, get_method('bgrl'), options)
+    assert 'normalised adjacency and transpose per view' in str(fast)
+    assert fast.total < 24 * 2 ** 30
+
+
+def test_memory_hook_follows_the_path():
+    from graphcl.memory import GraphStats
+    from graphcl.models.bgrl_memory import bgrl_memory
+    stats = GraphStats(1000, 8000, 50)
+    options = method_settings('bgrl', None)
+    m = small_bgrl()
+    fast = bgrl_memory(stats, options, m)
+    m.fast_path = False
+    plain = bgrl_memory(stats, options, m)
+    assert any('CSR' in k for k in fast.training)
+    assert any('per-edge messages' in k or 'activations' in k
+               for k in plain.training)
+    assert not any('CSR' in k for k in plain.training)
