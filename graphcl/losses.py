@@ -26,7 +26,7 @@ __all__ = [
     'jsd_loss', 'info_nce_loss', 'triplet_margin_loss',
     'donsker_varadhan_loss', 'nt_xent', 'gram_logsumexp', 'JSDLoss',
     'InfoNCELoss', 'TripletMarginLoss', 'DonskerVaradhanLoss', 'NTXentLoss',
-    'get_loss', 'LOSSES'
+    'get_loss', 'LOSSES', 'scaled_cosine_error'
 ]
 
 
@@ -344,6 +344,44 @@ def nt_xent(z1: Tensor, z2: Tensor, temperature: float = 0.5,
     sim.fill_diagonal_(float('-inf'))
     target = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)])
     return F.cross_entropy(sim, target.to(z.device))
+
+
+def scaled_cosine_error(x: Tensor, y: Tensor, alpha: float = 3.0) -> Tensor:
+    r"""GraphMAE's scaled cosine error (`Hou et al., KDD 2022
+    <https://arxiv.org/abs/2205.10803>`_) of reconstructions :obj:`x` and
+    targets :obj:`y`, rows paired:
+
+    .. math::
+        \mathcal{L}_{\mathrm{SCE}} = \frac{1}{N} \sum_{i=1}^{N}
+        \left(1 - \frac{\mathbf{x}_i^\top \mathbf{y}_i}
+        {\lVert\mathbf{x}_i\rVert \, \lVert\mathbf{y}_i\rVert}
+        \right)^{\alpha}
+
+    (rows normalised as :func:`torch.nn.functional.normalize` does, so a
+    zero row has cosine 0; :math:`1 - \cos` is clamped at 0 against
+    rounding). :math:`\alpha \geq 1` down-weights the rows
+    already reconstructed well.
+
+    Args:
+        x (Tensor): Reconstructions, shape ``[N, F]``.
+        y (Tensor): Targets, shape ``[N, F]``.
+        alpha (float, optional): The scaling exponent :math:`\alpha > 0`.
+            (default: ``3.0``)
+    """
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or \
+            not math.isfinite(alpha) or not alpha > 0:
+        raise ValueError(f"'alpha' (the exponent of the scaled cosine "
+                         f"error) must be a number > 0, got {alpha!r}")
+    if x.dim() != 2 or x.shape != y.shape:
+        raise ValueError(f"scaled_cosine_error takes two [N, F] tensors of "
+                         f"one shape, got {tuple(x.shape)} and "
+                         f"{tuple(y.shape)}")
+    if x.size(0) == 0:
+        raise ValueError("scaled_cosine_error needs at least one row")
+    cos = (F.normalize(x, dim=-1) * F.normalize(y, dim=-1)).sum(-1)
+    # cos may exceed 1 by a rounding error: 1 - cos < 0 has no real
+    # non-integer power.
+    return (1 - cos).clamp_min(0).pow(alpha).mean()
 
 
 class _PairLoss(torch.nn.Module):

@@ -159,6 +159,7 @@ BUILTIN_METHODS: Dict[str, str] = {
     'bgrl': 'graphcl.models.bgrl_spec',
     'dgi': 'graphcl.models.dgi_spec',
     'ggd': 'graphcl.models.ggd_spec',
+    'graphmae': 'graphcl.models.graphmae_spec',
     'grace': 'graphcl.models.grace_spec',
     'graphcl': 'graphcl.models.graph_cl_spec',
     'infograph': 'graphcl.models.infograph_spec',

@@ -1,0 +1,330 @@
+r"""GraphMAE: Self-Supervised Masked Graph Autoencoders (`Hou et al., KDD
+2022 <https://arxiv.org/abs/2205.10803>`_), wired from graphcl's parts.
+
+A random half of the nodes (``mask_rate``) has its features replaced by a
+learnable mask token (a few, ``replace_rate``, by another node's features
+instead); a GAT encoder embeds the masked graph; the embeddings are
+projected, the masked nodes' rows are *re-masked* (set to zero), and a
+one-layer GAT decoder reconstructs the features, scored on the masked
+nodes only by the scaled cosine error
+(:func:`graphcl.losses.scaled_cosine_error`). The encoder's embeddings of
+the unmasked graph are what the probe sees.
+
+Settings (defaults and per-dataset presets) come from the official code,
+github.com/THUDM/GraphMAE: ``configs.yml`` (Cora, CiteSeer, PubMed,
+ogbn-arxiv), ``graphmae/models/edcoder.py`` (masking, re-masking, the
+encoder-to-decoder projection) and ``graphmae/models/gat.py`` (the GAT,
+:class:`~graphcl.nn.graphmae_gat.GraphMAEGAT`); see
+:data:`graphcl.models.graphmae_spec.METHOD`.
+
+Where this differs from the official code, on purpose:
+
+* Of the masked nodes, exactly ``int(replace_rate * M)`` get another
+  node's features and all the others the token (the code takes
+  ``int((1 - replace_rate) M)`` token nodes, so rounding can leave one
+  masked node with its own features).
+* PyG's :class:`~torch_geometric.nn.GATConv` adds the self-loops the code
+  adds to its DGL graph; its residual projection is always a linear map
+  (the code uses the identity when the widths agree).
+* The probe is :func:`graphcl.eval.linear_probe` (weight decay chosen on
+  the validation split), not the code's Adam-trained logistic regression
+  (``lr_f``, ``weight_decay_f``, ``max_epoch_f``, test accuracy of the
+  last epoch).
+"""
+import math
+import numbers
+from typing import Optional, Tuple
+
+import torch
+from torch import Tensor
+from torch.nn import Module
+
+from ..corruptions import EdgeDrop, _check_prob
+from ..losses import scaled_cosine_error
+from ..nn.graphmae_gat import NORMS, GraphMAEGAT
+from ..validation import check_int
+from .base import GraphMethod
+from .graphmae_spec import GRAPHMAE_DEFAULTS, METHOD  # noqa: F401
+
+__all__ = ['GraphMAE', 'build_graphmae', 'graphmae_memory',
+           'GRAPHMAE_DEFAULTS', 'METHOD', 'LR_SCHEDULES']
+
+#: Learning-rate schedules over a run (the code's ``scheduler``: True for
+#: every node dataset of configs.yml).
+LR_SCHEDULES = ('cosine', 'constant')
+
+
+def _check_alpha(alpha) -> float:
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or \
+            not math.isfinite(float(alpha)) or not alpha > 0:
+        raise ValueError(f"'alpha' (the exponent of the scaled cosine "
+                         f"error) must be a number > 0, got {alpha!r}")
+    return float(alpha)
+
+
+class GraphMAE(GraphMethod):
+    r"""GraphMAE (`Hou et al., KDD 2022
+    <https://arxiv.org/abs/2205.10803>`_).
+
+    Each step draws the masked nodes :math:`\mathcal{M}` (a fraction
+    :math:`p_m` of the nodes) and replaces their features: a fraction
+    :math:`p_r` of them by the features of random nodes, the others by
+    the learnable token :math:`\mathbf{x}_{[M]}`, giving
+    :math:`\tilde{\mathbf{X}}`. Then
+
+    .. math::
+        \mathbf{H} = f_E(\mathbf{A}, \tilde{\mathbf{X}}), \qquad
+        \tilde{\mathbf{H}} = \mathbf{H}\mathbf{W}_{ED}, \quad
+        \tilde{\mathbf{h}}_i = \mathbf{0}\ (i \in \mathcal{M}), \qquad
+        \mathbf{Z} = f_D(\mathbf{A}, \tilde{\mathbf{H}}),
+
+    .. math::
+        \mathcal{L} = \frac{1}{|\mathcal{M}|} \sum_{i \in \mathcal{M}}
+        \left(1 - \frac{\mathbf{x}_i^\top \mathbf{z}_i}
+        {\lVert\mathbf{x}_i\rVert\,\lVert\mathbf{z}_i\rVert}\right)^{\alpha}
+
+    Args:
+        encoder (Module): :math:`f_E`, ``(x, edge_index) -> [N, D]``.
+        decoder (Module): :math:`f_D`, ``(h, edge_index) -> [N, F]``.
+        in_channels (int): Feature width :math:`F` (of the mask token).
+        hidden_channels (int): Embedding width :math:`D`.
+        mask_rate (float, optional): :math:`p_m \in (0, 1)`.
+            (default: ``0.5``)
+        replace_rate (float, optional): :math:`p_r \in [0, 1)`, the share of
+            masked nodes given a random node's features. (default:
+            ``0.05``)
+        alpha (float, optional): :math:`\alpha > 0` of the scaled cosine
+            error. (default: ``3.0``)
+        augment (Module, optional): A corruption of the encoder's graph
+            (e.g. :class:`~graphcl.corruptions.EdgeDrop`); the decoder sees
+            the whole graph. (default: :obj:`None`)
+        generator (torch.Generator, optional): Draws the masks.
+            (default: :obj:`None`, the global RNG)
+        lr_schedule (str, optional): ``'cosine'``: the engine's optimiser
+            follows GraphMAE's cosine decay to zero over the run
+            (:meth:`begin_training`); ``'constant'``: its rate is left
+            alone. (default: ``'cosine'``)
+
+    Shapes:
+        - **input:** node features :math:`(N, F)`, edge indices
+          :math:`(2, E)`
+        - **output of** :meth:`embed`: :math:`(N, D)`
+    """
+    def __init__(self, encoder: Module, decoder: Module, in_channels: int,
+                 hidden_channels: int, mask_rate: float = 0.5,
+                 replace_rate: float = 0.05, alpha: float = 3.0,
+                 augment: Optional[Module] = None,
+                 generator: Optional[torch.Generator] = None,
+                 lr_schedule: str = 'cosine'):
+        super().__init__()
+        mask_rate = _check_prob(mask_rate, 'mask_rate')
+        if not 0 < mask_rate < 1:
+            raise ValueError(f"'mask_rate' must be in (0, 1) (some nodes "
+                             f"masked, some not), got {mask_rate!r}")
+        replace_rate = _check_prob(replace_rate, 'replace_rate')
+        if replace_rate >= 1:
+            raise ValueError(f"'replace_rate' must be in [0, 1) (the share "
+                             f"of masked nodes given another node's "
+                             f"features), got {replace_rate!r}")
+        self.encoder = encoder
+        self.decoder = decoder
+        self.encoder_to_decoder = torch.nn.Linear(
+            hidden_channels, hidden_channels, bias=False)
+        self.mask_token = torch.nn.Parameter(torch.zeros(1, in_channels))
+        self.augment = augment
+        self.mask_rate = mask_rate
+        self.replace_rate = replace_rate
+        self.alpha = _check_alpha(alpha)
+        self.generator = generator
+        if lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"'lr_schedule' must be one of "
+                             f"{list(LR_SCHEDULES)}, got {lr_schedule!r}")
+        self.lr_schedule = lr_schedule
+
+    def reset_parameters(self):
+        super().reset_parameters()
+        torch.nn.init.zeros_(self.mask_token)
+
+    def _randperm(self, n: int, device) -> Tensor:
+        gen = self.generator
+        if gen is None:
+            return torch.randperm(n, device=device)
+        return torch.randperm(n, generator=gen).to(device)
+
+    def mask_nodes(self, x: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+        r"""Draws the masked nodes and returns ``(x_masked, masked,
+        token, noise)``: the masked features, the masked nodes'
+        indices :math:`\mathcal{M}` (``int(mask_rate * N)`` of them),
+        those given the token and those given a random node's features
+        (``int(replace_rate * |M|)``)."""
+        n = x.size(0)
+        num_mask = int(self.mask_rate * n)
+        if num_mask < 1:
+            raise ValueError(f"mask_rate={self.mask_rate} masks no node of "
+                             f"a graph with {n} nodes; raise 'mask_rate'")
+        masked = self._randperm(n, x.device)[:num_mask]
+        num_noise = int(self.replace_rate * num_mask)
+        out = x
+        if num_noise > 0:
+            order = masked[self._randperm(num_mask, x.device)]
+            token, noise = order[:num_mask - num_noise], \
+                order[num_mask - num_noise:]
+            source = self._randperm(n, x.device)[:num_noise]
+            out = x.index_copy(0, noise, x[source])
+        else:
+            token, noise = masked, masked[:0]
+        is_token = torch.zeros(n, 1, dtype=torch.bool, device=x.device)
+        is_token[token] = True
+        out = torch.where(is_token, self.mask_token.to(x.dtype), out)
+        return out, masked, token, noise
+
+    def remask(self, h: Tensor, masked: Tensor) -> Tensor:
+        r"""The decoder's input: :math:`\mathbf{H}\mathbf{W}_{ED}` with
+        the masked nodes' rows set to zero (only the other rows are
+        projected; the same values)."""
+        keep = torch.ones(h.size(0), dtype=torch.bool, device=h.device)
+        keep[masked] = False
+        keep = keep.nonzero().view(-1)
+        rep = self.encoder_to_decoder(h[keep])
+        return rep.new_zeros(h.size(0), rep.size(1)).index_copy(0, keep, rep)
+
+    def reconstruct(self, x: Tensor, edge_index: Tensor
+                    ) -> Tuple[Tensor, Tensor]:
+        r"""One masked pass: returns the reconstruction of the masked
+        nodes' features, ``[|M|, F]`` (row :math:`k` is node
+        ``masked[k]``), and their indices ``masked``."""
+        x_masked, masked, _, _ = self.mask_nodes(x)
+        enc_edges = edge_index
+        if self.augment is not None:
+            x_masked, enc_edges = self.augment(x_masked, edge_index)[:2]
+        rep = self.remask(self.encoder(x_masked, enc_edges), masked)
+        if isinstance(self.decoder, GraphMAEGAT):  # the masked rows only
+            return self.decoder(rep, edge_index, rows=masked), masked
+        return self.decoder(rep, edge_index)[masked], masked
+
+    def loss(self, recon: Tensor, x: Tensor, masked: Tensor) -> Tensor:
+        r"""The scaled cosine error of the reconstructions :obj:`recon`
+        ``[|M|, F]`` of the masked nodes against their features."""
+        return scaled_cosine_error(recon, x[masked], self.alpha)
+
+    def objective(self, data) -> Tensor:
+        r"""The loss of one full-batch step on :obj:`data`."""
+        self.check_input(data.x, data.edge_index, data)
+        recon, masked = self.reconstruct(data.x, data.edge_index)
+        return self.loss(recon, data.x, masked)
+
+    def begin_training(self, optimizer: torch.optim.Optimizer, epochs: int,
+                       steps_per_epoch: int = 1) -> None:
+        r"""Called by the engine before training: with
+        ``lr_schedule='cosine'`` every later step's learning rate follows
+        GraphMAE's cosine decay from the optimiser's learning rate
+        :math:`\eta_0` to zero over the run's :math:`T` steps,
+        :math:`\eta_t = \eta_0 (1 + \cos(\pi t / T)) / 2` after
+        :math:`t` steps (set in :meth:`on_step`; :math:`t` is read from
+        the optimiser's state, so a resumed run continues the schedule)."""
+        if self.lr_schedule != 'cosine':
+            self._schedule = None
+            return
+        self._schedule = (optimizer, [g['lr'] for g in
+                                      optimizer.param_groups],
+                          max(1, int(epochs) * int(steps_per_epoch)))
+        for group, lr in zip(optimizer.param_groups, self._schedule[1]):
+            group['lr'] = lr  # t = 0: the full rate
+
+    def on_step(self) -> None:
+        r"""Sets the learning rate of the next step (see
+        :meth:`begin_training`)."""
+        schedule = getattr(self, '_schedule', None)
+        if schedule is None:
+            return
+        optimizer, base, total = schedule
+        steps = [s['step'] for s in optimizer.state.values() if 'step' in s]
+        if not steps:
+            return
+        t = int(max(float(v) for v in steps))
+        scale = 0.5 * (1.0 + math.cos(math.pi * min(t, total) / total))
+        for group, lr in zip(optimizer.param_groups, base):
+            group['lr'] = lr * scale
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}({self.encoder!r}, '
+                f'mask_rate={self.mask_rate}, '
+                f'replace_rate={self.replace_rate}, alpha={self.alpha})')
+
+
+def build_graphmae(in_channels: int, hidden: int, heads: int, layers: int,
+                   act: str, in_drop: float, attn_drop: float, norm: str,
+                   residual: bool, negative_slope: float, mask_rate: float,
+                   replace_rate: float, alpha: float, edge_drop: float,
+                   lr_schedule: str, seed: Optional[int] = None
+                   ) -> GraphMAE:
+    r"""GraphMAE from its options (see
+    :data:`~graphcl.models.graphmae_spec.METHOD`); :obj:`seed` seeds the
+    masks and edge dropping (one private generator), :obj:`None` uses the
+    global RNG."""
+    check_int(hidden, "'hidden'", what='embedding width')
+    check_int(heads, "'heads'", what='attention heads of the encoder')
+    check_int(layers, "'layers'", what='GAT layers of the encoder')
+    if hidden % heads:
+        raise ValueError(f"'hidden' ({hidden}) must be divisible by 'heads' "
+                         f"({heads}): each head has hidden / heads channels")
+    for name, value in (('in_drop', in_drop), ('attn_drop', attn_drop)):
+        if _check_prob(value, name) >= 1:
+            raise ValueError(f"'{name}' must be in [0, 1), got {value!r}")
+    if norm not in NORMS:
+        raise ValueError(f"'norm' must be one of {list(NORMS)}, got "
+                         f"{norm!r}")
+    if not isinstance(residual, bool):
+        raise ValueError(f"'residual' must be True or False, got "
+                         f"{residual!r}")
+    edge_drop = _check_prob(edge_drop, 'edge_drop')
+    _check_alpha(alpha)
+    if lr_schedule not in LR_SCHEDULES:
+        raise ValueError(f"'lr_schedule' must be one of "
+                         f"{list(LR_SCHEDULES)}, got {lr_schedule!r}")
+    gen = None if seed is None else torch.Generator().manual_seed(int(seed))
+    gat = dict(act=act, dropout=in_drop, attn_dropout=attn_drop,
+               negative_slope=negative_slope)
+    encoder = GraphMAEGAT(in_channels, hidden, layers, heads, norm=norm,
+                          residual=residual, **gat)
+    decoder = GraphMAEGAT(hidden, in_channels, 1, heads=1,
+                          **{**gat, 'act': None})
+    augment = EdgeDrop(edge_drop, generator=gen) if edge_drop > 0 else None
+    return GraphMAE(encoder, decoder, in_channels, hidden,
+                    mask_rate=mask_rate, replace_rate=replace_rate,
+                    alpha=alpha, augment=augment, generator=gen,
+                    lr_schedule=lr_schedule)
+
+
+def graphmae_memory(stats, options, model):
+    r"""GraphMAE's memory (:mod:`graphcl.memory`): one pass through the
+    encoder's GAT layers (per-edge messages as wide as a layer's heads
+    together: PyG's GATConv projects before it aggregates) and the
+    decoder's (aggregate-first: messages :math:`D` wide, not :math:`F`;
+    :func:`~graphcl.nn.graphmae_gat.aggregate_first`), the masked copy of
+    the features and each layer's dropped input, the re-masked
+    embeddings and the reconstruction with its normalised rows."""
+    from ..memory import (FLOAT, Layer, MethodMemory, larger,
+                          plain_inference, plain_training, probe_bytes)
+    from ..nn.graphmae_gat import can_aggregate_first
+    n, f = stats.num_nodes, stats.num_features
+    enc = [Layer(c.in_channels, c.heads * c.out_channels,
+                 c.heads * c.out_channels, True, 2)
+           for c in model.encoder.convs]
+    d = enc[-1].c_out
+    dec = []
+    for conv in model.decoder.convs:
+        wide = conv.heads * conv.out_channels
+        probe = torch.empty(1, conv.in_channels, device='meta')
+        first = model.decoder.fast_path and can_aggregate_first(conv, probe)
+        dec.append(Layer(conv.in_channels, wide, conv.heads * (
+            conv.in_channels if first else conv.out_channels), True, 1))
+    keep = 1.0 - float(options.get('edge_drop') or 0.0)
+    training = plain_training(
+        stats, enc + dec, views=1, feature_copies=3, edge_keep=[keep],
+        saved={'projected and re-masked embeddings (2 x N x D)':
+               2 * n * d * FLOAT,
+               'reconstruction of the masked rows, their targets and '
+               'normalised copies (4 x N x F)': 4 * n * f * FLOAT})
+    embedding = larger(plain_inference(stats, enc), probe_bytes(stats, d))
+    return MethodMemory({}, training, embedding)
