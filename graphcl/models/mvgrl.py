@@ -56,6 +56,7 @@ from ..losses import jsd_loss
 from ..nn.discriminators import BilinearDiscriminator
 from ..nn.encoders import GCNEncoder
 from ..nn.readouts import SigmoidMeanReadout
+from ..sampling.features import SPARSE_DENSITY as FEATURE_DENSITY
 from ..sampling.features import mostly_zero, to_sparse_rows
 from ..validation import check_int
 from .base import GraphMethod, encoder_inputs
@@ -394,10 +395,12 @@ def build_mvgrl(in_channels: int, hidden: int, act: str, alpha: float,
 def mvgrl_memory(stats, options: Dict[str, Any], model: Module):
     r"""MVGRL's memory hook (:mod:`graphcl.memory`).
 
-    * Constants: :math:`\mathbf{A}_1` as CSR (:math:`E + N` entries) and
-      the diffusion :math:`\mathbf{S}`: exact, a dense :math:`N \times N`
-      matrix (also when thresholded: it is computed dense); approximate,
-      a CSR matrix of at most :math:`Nk` entries.
+    * Constants: :math:`\mathbf{A}_1` as CSR (:math:`E + N` entries),
+      mostly-zero features as CSR with their transpose, and the diffusion
+      :math:`\mathbf{S}`: exact, a dense :math:`N \times N` matrix (also
+      when thresholded: it is computed dense); approximate, CSR matrices
+      of at most :math:`Nk` entries (the cached one, the encoder's copy
+      and its transpose).
     * Training step: computing :math:`\mathbf{S}` at the first step (the
       exact inverse holds two more :math:`N^2` matrices; the
       approximation a block of five :math:`N \times B` work matrices and
@@ -419,12 +422,20 @@ def mvgrl_memory(stats, options: Dict[str, Any], model: Module):
     constants = Breakdown()
     constants.add('normalised adjacency (CSR)',
                   csr_bytes(n, stats.edges_with_self_loops))
+    if stats.sparse_features or stats.density <= FEATURE_DENSITY:
+        nnz_x = stats.feature_nnz if stats.feature_nnz is not None else \
+            n * stats.num_features
+        constants.add('features as CSR and its transpose',
+                      csr_bytes(n, nnz_x) + csr_bytes(stats.num_features,
+                                                      nnz_x))
     nd = n * d * FLOAT
     activations = Breakdown()
     activations.add('activations and gradients (12 x N x D per view, 2 '
                     'views)', 2 * 12 * nd, nd)
     compute = Breakdown()
     if exact:
+        # Computed dense; kept dense, or as CSR (with its transpose and
+        # the cache's copy) when thresholded: counted dense.
         constants.add(f'PPR diffusion (dense {n:,} x {n:,})', dense_bytes(n))
         compute.add('PPR inverse (two more N x N matrices)',
                     2 * dense_bytes(n))
@@ -435,8 +446,9 @@ def mvgrl_memory(stats, options: Dict[str, Any], model: Module):
             constants.add(f'PPR diffusion (dense {n:,} x {n:,})',
                           dense_bytes(n))
         else:
-            constants.add(f'PPR diffusion (CSR, {k} per node)',
-                          csr_bytes(n, nnz))
+            constants.add(f'PPR diffusion (CSR, {k} per node: the cached '
+                          f'matrix, its copy and transpose)',
+                          3 * csr_bytes(n, nnz))
         block = max(1, min(n, BLOCK_BYTES // (5 * n * FLOAT)))
         compute.add(f'conjugate gradients ({block} columns at a time)',
                     5 * n * block * FLOAT + 2 * k * block * 8)
