@@ -410,6 +410,9 @@ def mvgrl_memory(stats, options: Dict[str, Any], model: Module):
       gradients (about :math:`12ND` values per view).
     * Embedding: per view :math:`\mathbf{X}\mathbf{W}` and its product
       ``[N, D]``, the sum, or the probe, whichever is larger.
+
+    ``diffusion='exact'`` on a graph over ``exact_max_nodes`` raises here,
+    before training (:meth:`graphcl.diffusion.PPRDiffusion.path`).
     """
     from ..diffusion import dense_bytes
     from ..memory import Breakdown, FLOAT, csr_bytes, larger, probe_bytes
@@ -418,6 +421,10 @@ def mvgrl_memory(stats, options: Dict[str, Any], model: Module):
     topk = int(options.get('topk') or 64)
     exact_max = int(options.get('exact_max_nodes') or 5000)
     mode = options.get('diffusion', 'auto')
+    if mode == 'exact' and n > exact_max:
+        # the run would fail at its first step: say so before training
+        PPRDiffusion(diffusion='exact', exact_max_nodes=exact_max,
+                     topk=topk).path(n)
     exact = mode == 'exact' or (mode == 'auto' and n <= exact_max)
     constants = Breakdown()
     constants.add('normalised adjacency (CSR)',

@@ -225,11 +225,25 @@ def test_physics_fits_24_gib_on_the_approximation():
     est = estimate_full_batch(PHYSICS, 'mvgrl', {})
     assert est.total < 24 * 2**30
     assert any('CSR, 64 per node' in k for k in est.constants)
-    exact = estimate_full_batch(PHYSICS, 'mvgrl', dict(diffusion='exact'))
+    exact = estimate_full_batch(PHYSICS, 'mvgrl', dict(
+        diffusion='exact', exact_max_nodes=10**5))
     assert any('dense 34,493' in k for k in exact.constants)
     assert exact.total > est.total + 4 * 2**30  # 4.4 GiB matrix, 3 times
     with pytest.raises(ValueError, match="diffusion='auto'"):
-        PPRDiffusion(diffusion='exact').path(PHYSICS.num_nodes)
+        estimate_full_batch(PHYSICS, 'mvgrl', dict(diffusion='exact'))
+
+
+def test_exact_on_a_large_graph_fails_before_training(small_graph,
+                                                      monkeypatch):
+    import graphcl.experiment as experiment
+
+    def no_training(*args, **kwargs):
+        raise AssertionError('trained despite an impossible diffusion')
+
+    monkeypatch.setattr(experiment, 'pretrain', no_training)
+    with pytest.raises(ValueError, match="'approx'"):
+        run_experiment('mvgrl', small_graph, diffusion='exact',
+                       exact_max_nodes=20, progress=False, verbose=False)
 
 
 def test_run_experiment_on_the_approximation(small_graph, tmp_path):
