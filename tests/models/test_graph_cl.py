@@ -228,3 +228,15 @@ def test_bad_options_fail_before_training(monkeypatch):
         with pytest.raises(ValueError, match=match):
             run_experiment('graphcl', labelled_graphs(), verbose=False,
                            progress=False, **options)
+
+
+@pytest.mark.slow
+def test_mutag_reaches_the_issue_target(shared_root):
+    # One seed of the benchmark's run (measured: 86.2-88.3 over seeds 0-4;
+    # an untrained encoder scores about as well on MUTAG, see
+    # benchmarks/results/graphcl.md).
+    from graphcl import run_experiment
+    torch.set_num_threads(1)
+    m = run_experiment('graphcl', 'MUTAG', seeds=[0], root=str(shared_root),
+                       progress=False, verbose=False)
+    assert m['test_acc_mean'] >= 85.5
