@@ -61,6 +61,8 @@ def embed_graphs(model: torch.nn.Module, graphs: Sequence[Any],
     :math:`i` for graph :math:`i`: ``model.embed(batch)`` in eval mode over
     an unshuffled :class:`~torch_geometric.loader.DataLoader`,
     concatenated."""
+    if len(graphs) == 0:
+        raise ValueError("No graphs to embed; give at least one graph")
     was_training = model.training
     model.eval()
     out = []

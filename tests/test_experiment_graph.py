@@ -142,6 +142,12 @@ def test_official_split_uses_the_linear_probe():
     assert isinstance(fit, ProbeResult) and fit.test_acc == 1.0
 
 
+def test_no_graphs_to_embed():
+    model = build_method('infograph', 2, hidden=4, layers=1)
+    with pytest.raises(ValueError, match='No graphs'):
+        embed_graphs(model, [])
+
+
 def test_one_hot_columns():
     from graphcl.data.graphs import one_hot_columns
     x = torch.tensor([[0, 2], [1, 0]])
