@@ -155,3 +155,13 @@ def test_one_hot_columns():
                                                    [0, 1, 1, 0, 0]]
     with pytest.raises(ValueError, match='outside'):
         one_hot_columns(x, [2, 2])
+
+
+@pytest.mark.slow
+def test_ogb_molecules_use_the_scaffold_split_and_rocauc(shared_root):
+    m = run_experiment('infograph', 'ogbg-molbace', root=shared_root,
+                       epochs=1, hidden=8, layers=2, progress=False,
+                       verbose=False)
+    assert m['dataset'] == 'ogbg-molbace' and m['metric'] == 'rocauc'
+    assert m['fold_scores'] is None and 'official split' in m['protocol']
+    assert 0 < m['test_acc'][0] <= 100 and m['probe_weight_decay'][0] >= 0
