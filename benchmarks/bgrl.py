@@ -147,7 +147,7 @@ def memory_child(args):
         step_seconds=step_seconds, peak_rss_after_data_mb=rss_data,
         peak_rss_after_step_mb=rss_step, peak_rss_mb=peak_rss_mb(),
         vm_hwm_mb=vm_hwm_mb(), estimate_mb=estimate.total / 2 ** 20,
-        estimate=estimate.summary())))
+        estimate=estimate.summary(), machine=machine())))
 
 
 def run_memory(args):
@@ -163,7 +163,6 @@ def run_memory(args):
             env=dict(os.environ, OMP_NUM_THREADS='1'))
         result['paths'][path] = json.loads(
             proc.stdout.strip().splitlines()[-1])
-        result['paths'][path]['machine'] = machine()
         print(path, result['paths'][path], flush=True)
     OUT.mkdir(parents=True, exist_ok=True)
     file.write_text(json.dumps(result, indent=2) + '\n')
@@ -202,8 +201,10 @@ def table(args):
     lines += ['', '## Peak memory of one full-batch epoch', '',
               'Each path in its own process (started before the benchmark '
               'loads anything): data, one training step, then the '
-              'embedding pass. ru_maxrss and VmHWM include the Python and '
-              'PyTorch process itself.', '',
+              'embedding pass, on one thread. ru_maxrss and VmHWM include '
+              'the Python and PyTorch process itself. (Rows measured before '
+              'the child reported its own machine line show the parent\'s '
+              'thread count.)', '',
               '| dataset | path | peak RSS after loading | after the step | '
               'whole epoch (ru_maxrss) | VmHWM | graphcl estimate | step s '
               '(wall) | machine |', '|---|---|---|---|---|---|---|---|---|']

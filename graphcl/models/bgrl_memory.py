@@ -7,6 +7,7 @@ from torch.nn import Module
 from ..memory import (FLOAT, INDEX, Breakdown, GraphStats, Layer,
                       MethodMemory, csr_bytes, encoder_layers, larger,
                       plain_inference, plain_training, probe_bytes)
+from ..sampling.features import SPARSE_DENSITY
 
 __all__ = ['bgrl_memory']
 
@@ -33,7 +34,9 @@ def bgrl_memory(stats: GraphStats, options: Dict[str, Any],
       view the normalised adjacency and its transpose (CSR,
       :math:`E' = pE + N` non-zeros each); per online layer and view three
       :math:`(N, c)` tensors kept (the propagated rows, batch norm's
-      output, PReLU's output), no per-edge messages.
+      output, PReLU's output), no per-edge messages. Features at most
+      10 % non-zero are cached as CSR rows, and the views' masked copies
+      (with the transposes the first layer's backward builds) are CSR.
     * **plain path**: :func:`~graphcl.memory.plain_training` over the two
       views (PyG's per-edge messages), as for GRACE.
 
@@ -54,11 +57,19 @@ def bgrl_memory(stats: GraphStats, options: Dict[str, Any],
             'target embeddings (2 x N x D)': 2 * n * d * FLOAT}
     widest = max(layer.c_out for layer in layers)
     nd = n * widest * FLOAT
+    constants = Breakdown()
     if _fast(model):
         training = Breakdown()
-        training.add('corrupted copies of the features',
-                     masked * stats.feature_bytes(),
-                     n * stats.num_features * FLOAT)
+        if stats.sparse_features or stats.density <= SPARSE_DENSITY:
+            nnz = stats.feature_nnz
+            constants.add('features as CSR rows (cache)', csr_bytes(n, nnz))
+            training.add('masked copies of the CSR rows and their '
+                         'transposes (first layer backward)',
+                         2 * masked * csr_bytes(n, nnz), nnz * INDEX)
+        else:
+            training.add('corrupted copies of the features',
+                         masked * stats.feature_bytes(),
+                         n * stats.num_features * FLOAT)
         edges = [int(stats.num_edges * k) + n for k in keep]
         training.add('normalised adjacency and transpose per view (CSR)',
                      sum(2 * csr_bytes(n, e) for e in edges),
@@ -78,4 +89,4 @@ def bgrl_memory(stats: GraphStats, options: Dict[str, Any],
                                   feature_copies=masked, edge_keep=keep,
                                   saved=head)
     embedding = larger(plain_inference(stats, layers), probe_bytes(stats, d))
-    return MethodMemory({}, training, embedding)
+    return MethodMemory(constants, training, embedding)
