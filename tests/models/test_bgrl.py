@@ -598,3 +598,18 @@ def test_memory_hook_follows_the_path():
     assert any('per-edge messages' in k or 'activations' in k
                for k in plain.training)
     assert not any('CSR' in k for k in plain.training)
+
+
+def test_reset_parameters_resets_both_networks_and_the_step_count():
+    m = small_bgrl()
+    m.on_step()
+    before = {k: v.clone() for k, v in m.target_encoder.named_buffers()}
+    online = {k: v.clone() for k, v in m.encoder.named_parameters()}
+    m.reset_parameters()
+    assert int(m.num_steps) == 0
+    assert list(m.target_encoder.parameters()) == []
+    after = dict(m.target_encoder.named_buffers())
+    assert not torch.equal(after['convs.0.lin.weight'],
+                           before['convs.0.lin.weight'])
+    assert not torch.equal(m.encoder.convs[0].lin.weight,
+                           online['convs.0.lin.weight'])
