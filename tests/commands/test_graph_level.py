@@ -6,8 +6,7 @@ import torch
 from graphcl.cli import main
 
 
-def test_train_embed_probe_on_mutag(shared_root, tmp_path, capsys):
-    out = tmp_path / 'run'
+def train_mutag(shared_root, out, capsys):
     code = main(['train', 'infograph', '--dataset', 'MUTAG', '--root',
                  str(shared_root), '--epochs', '1', '--hidden', '4',
                  '--layers', '2', '--batch-size', '64', '--threads', '1',
@@ -18,6 +17,12 @@ def test_train_embed_probe_on_mutag(shared_root, tmp_path, capsys):
     metrics = json.loads((out / 'metrics.json').read_text())
     assert len(metrics['fold_scores'][0]) == 10
     assert metrics['config']['batch_size'] == 64
+    return metrics
+
+
+def test_train_and_embed_on_mutag(shared_root, tmp_path, capsys):
+    out = tmp_path / 'run'
+    train_mutag(shared_root, out, capsys)
     z = torch.load(out / 'embeddings.pt')
     assert z.shape == (188, 8)
     # graphcl embed rebuilds the encoder: the same per-graph embeddings.
@@ -25,7 +30,13 @@ def test_train_embed_probe_on_mutag(shared_root, tmp_path, capsys):
                  '--root', str(shared_root), '--out',
                  str(tmp_path / 'z.pt'), '--quiet']) == 0
     assert torch.allclose(torch.load(tmp_path / 'z.pt'), z, atol=1e-5)
-    # graphcl probe on the run's embeddings reports the run's numbers.
+
+
+@pytest.mark.slow
+def test_probe_of_a_graph_run_reports_its_numbers(shared_root, tmp_path,
+                                                  capsys):
+    out = tmp_path / 'run'
+    metrics = train_mutag(shared_root, out, capsys)
     capsys.readouterr()
     assert main(['probe', '--embeddings', str(out / 'embeddings.pt'),
                  '--dataset', 'MUTAG', '--root', str(shared_root),
