@@ -119,10 +119,10 @@ def table() -> str:
                       key=lambda r: r['seed']) if (RUNS / dataset).is_dir() \
             else []
         if not runs:
-            lines.append(f'| {dataset} | 0 | not run yet | {published} | '
+            lines.append(f'| {dataset} | 0 | none saved yet | {published} | '
                          f'{target} | | |')
             continue
-        acc = [100 * r['test_acc'] for r in runs]
+        acc = [r['test_acc'] for r in runs]  # percent, as the runner saves
         std = statistics.pstdev(acc) if len(acc) > 1 else 0.0
         spe = statistics.median(r['seconds_per_epoch'] for r in runs)
         loads = [_load(r['machine']) for r in runs
@@ -132,8 +132,8 @@ def table() -> str:
                      f'{statistics.mean(acc):.2f} ± {std:.2f} | {published}'
                      f' | {target} | {spe:.2f} | {", ".join(loads)} |')
         notes += [f'- {dataset} seed {r["seed"]}: test '
-                  f'{100 * r["test_acc"]:.2f}, validation '
-                  f'{100 * r["val_acc"]:.2f}, {r["epochs"]} epochs, '
+                  f'{r["test_acc"]:.2f}, validation '
+                  f'{r["val_acc"]:.2f}, {r["epochs"]} epochs, '
                   f'{r["wall_seconds"] / 60:.0f} min'
                   for r in runs]
     lines += [''] + notes + ['', '## Epoch: fast path against plain path', '',
