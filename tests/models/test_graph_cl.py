@@ -240,3 +240,34 @@ def test_mutag_reaches_the_issue_target(shared_root):
     m = run_experiment('graphcl', 'MUTAG', seeds=[0], root=str(shared_root),
                        progress=False, verbose=False)
     assert m['test_acc_mean'] >= 85.5
+
+
+def test_cli_help_shows_graphcl_options(capsys):
+    from graphcl.cli import main
+    with pytest.raises(SystemExit) as e:
+        main(['train', 'graphcl', '--help'])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    for option in ('--hidden', '--layers', '--aug1', '--aug2',
+                   '--aug-ratio', '--subgraph-ratio', '--no-add-edges',
+                   '--tau', '--batch-size', '--epochs'):
+        assert option in out, option
+    assert 'Shen-Lab/GraphCL' in out
+
+
+def test_cli_train_then_embed_on_mutag(shared_root, tmp_path, capsys):
+    from graphcl.cli import main
+    out = tmp_path / 'run'
+    assert main(['train', 'graphcl', '--dataset', 'MUTAG', '--root',
+                 str(shared_root), '--epochs', '1', '--hidden', '4',
+                 '--layers', '2', '--aug2', 'random4', '--no-probe',
+                 '--threads', '1', '--quiet', '--out', str(out)]) == 0
+    config = json.loads((out / 'metrics.json').read_text())['config']
+    assert config['aug2'] == 'random4' and config['hidden'] == 4
+    z = torch.load(out / 'embeddings.pt')
+    assert z.shape == (188, 8)
+    # graphcl embed rebuilds the method: the same graph embeddings.
+    assert main(['embed', '--encoder', str(out), '--dataset', 'MUTAG',
+                 '--root', str(shared_root), '--out',
+                 str(tmp_path / 'z.pt'), '--quiet']) == 0
+    assert torch.allclose(torch.load(tmp_path / 'z.pt'), z, atol=1e-5)
