@@ -231,6 +231,7 @@ def ppr_topk(edge_index: Tensor, num_nodes: int, alpha: float = 0.2,
     k = min(int(topk), n)
     beta_t = 1.0 - alpha
     limit = alpha * float(tol)
+    tiny = torch.finfo(dtype).tiny
     src, dst, val = [], [], []
     for start in range(0, n, block_size):
         cols = torch.arange(start, min(start + block_size, n), device=dev)
@@ -250,16 +251,20 @@ def ppr_topk(edge_index: Tensor, num_nodes: int, alpha: float = 0.2,
                     f"residual {float(rs.sqrt().max()) / alpha:.3g}); with "
                     f"{dtype} a tol under about 1e-6 is out of reach: raise "
                     f"tol or use dtype=torch.float64")
-            ap = p - beta_t * (t @ p)
-            pap = (p * ap).sum(0)
-            step = torch.where(pap > 0, rs / pap.clamp_min(1e-300),
+            # ap = M p = p - (1 - alpha) T p in one pass; in-place updates
+            with warnings.catch_warnings():  # "CSR support is in beta"
+                warnings.simplefilter('ignore', UserWarning)
+                ap = torch.addmm(p, t, p, alpha=-beta_t)
+            pap = torch.linalg.vecdot(p, ap, dim=0)
+            step = torch.where(pap > 0, rs / pap.clamp_min(tiny),
                                torch.zeros_like(rs))
             x.addcmul_(p, step)
             r.addcmul_(ap, step, value=-1.0)
-            rs_new = (r * r).sum(0)
-            ratio = torch.where(rs > 0, rs_new / rs.clamp_min(1e-300),
+            del ap
+            rs_new = torch.linalg.vecdot(r, r, dim=0)
+            ratio = torch.where(rs > 0, rs_new / rs.clamp_min(tiny),
                                 torch.zeros_like(rs))
-            p = r + p * ratio
+            p.mul_(ratio).add_(r)
             rs = rs_new
         values, rows = torch.topk(x, k, dim=0)  # [k, B]
         keep = values > 0
