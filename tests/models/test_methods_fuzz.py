@@ -36,7 +36,8 @@ def methods(test: str):
 def build(name: str):
     r"""The method with every width option set to :data:`D`."""
     torch.manual_seed(0)
-    widths = {key: D for key in ('hidden', 'proj_hidden')
+    widths = {key: D for key in ('hidden', 'proj_hidden', 'out_channels',
+                                 'pred_hidden')
               if key in get_method(name).defaults}
     return build_method(name, F, seed=0, **widths)
 
