@@ -139,7 +139,8 @@ class GraphCL(GraphMethod):
         mini-batch :obj:`batch`: node features and edges as
         :meth:`~graphcl.models.GraphMethod.check_input` checks them, fewer
         than :obj:`min_graphs` graphs, or a graph without nodes."""
-        num_graphs = int(getattr(batch, 'num_graphs', 1) or 0)
+        num_graphs = int(getattr(batch, 'num_graphs', 1) or 0) if \
+            batch.get('batch') is not None else 1
         if num_graphs < min_graphs:
             need = ('its negatives are the other graphs of the batch: use '
                     'a batch size of at least 2, and one that does not '
@@ -159,8 +160,9 @@ class GraphCL(GraphMethod):
                                  f"remove empty graphs from the dataset")
 
     def _encode(self, batch) -> Tensor:
-        return self.encoder(batch.x, batch.edge_index, batch.get('batch'),
-                            batch.num_graphs)[0]
+        b = batch.get('batch')  # None: a single graph (a Data)
+        num_graphs = getattr(batch, 'num_graphs', 1) if b is not None else 1
+        return self.encoder(batch.x, batch.edge_index, b, num_graphs)[0]
 
     def _view(self, view: Optional[Module], batch):
         return batch if view is None else view(batch)

@@ -152,6 +152,10 @@ def test_bad_batches():
     with pytest.raises(ValueError, match='batch of 1 graph.*at least 2'):
         model.objective(one)
     assert model.embed(one).shape == (1, 16)  # embedding one graph is fine
+    single = graphs().to_data_list()[0]  # a Data, not a Batch
+    assert torch.allclose(model.embed(single), model.embed(one), atol=1e-6)
+    with pytest.raises(ValueError, match='batch of 1 graph'):
+        model.objective(single)
     empty = Batch.from_data_list(graphs().to_data_list()[:3] + [Data(
         x=torch.empty(0, 5), edge_index=torch.empty(2, 0, dtype=torch.long),
         y=torch.tensor([0]))])
