@@ -168,8 +168,8 @@ def run_memory(args):
     file.write_text(json.dumps(result, indent=2) + '\n')
 
 
-def _checkpoint_epoch(dataset: str, seed: int):
-    path = RUNS / dataset / f'seed{seed}' / 'checkpoint.pt'
+def _checkpoint_epoch(runs_dir, seed: int):
+    path = runs_dir / f'seed{seed}' / 'checkpoint.pt'
     if not path.exists():
         return None
     import torch
@@ -222,13 +222,22 @@ def table(args):
                  else '(models the fast path)') +
                 f" | {m['step_seconds']:.1f} | {m.get('machine', '')} |")
     lines += ['', '## Accuracy (linear probe, 10/10/80 random splits)', '',
-              '| dataset | seeds saved | test accuracy | val accuracy | '
-              'epochs | s/epoch | in progress |', '|---|---|---|---|---|---|'
-              '---|']
+              'The preset (10,000 epochs), and any shortened schedule run '
+              'with `--set` (its own folder; the learning-rate and momentum '
+              'schedules follow the run\'s length).', '',
+              '| dataset | settings | seeds saved | test accuracy | '
+              'val accuracy | epochs | s/epoch (wall) | in progress |',
+              '|---|---|---|---|---|---|---|---|']
+    rows = []
     for d in ('Amazon-Computers', 'Amazon-Photo', 'Coauthor-CS',
               'Coauthor-Physics'):
+        rows.append((d, 'preset', METHODS / d, RUNS / d))
+        for sub in sorted(p for p in (METHODS / d).glob('*')
+                          if p.is_dir()):
+            rows.append((d, sub.name, sub, RUNS / d / sub.name))
+    for d, variant, folder, runs_dir in rows:
         runs = [json.loads(f.read_text())
-                for f in sorted((METHODS / d).glob('seed*.json'))]
+                for f in sorted(folder.glob('seed*.json'))]
         test = [r['test_acc'] for r in runs]
         if runs:
             mean = statistics.fmean(test)
@@ -241,9 +250,9 @@ def table(args):
         else:
             cells = ['—'] * 4
         busy = [f'seed {s}: epoch {e}' for s in range(10)
-                for e in [_checkpoint_epoch(d, s)] if e is not None]
-        lines.append(f"| {d} | {len(runs)} | " + ' | '.join(cells) +
-                     f" | {', '.join(busy) or '—'} |")
+                for e in [_checkpoint_epoch(runs_dir, s)] if e is not None]
+        lines.append(f"| {d} | {variant} | {len(runs)} | " +
+                     ' | '.join(cells) + f" | {', '.join(busy) or '—'} |")
     lines.append('')
     write('bgrl.md', '\n'.join(lines) + '\n')
 
