@@ -142,6 +142,12 @@ def _parse_value(key: str, text: str, default):
             raise SystemExit(f"--set {key}={text}: {key} takes a "
                              f"{type(default).__name__} (default "
                              f"{default!r})") from None
+    if default is None:  # an optional option: a number if it reads as one
+        for kind in (int, float):
+            try:
+                return kind(text)
+            except ValueError:
+                pass
     return text
 
 

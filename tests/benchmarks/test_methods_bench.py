@@ -149,3 +149,18 @@ def test_seconds_carried_by_a_checkpoint(mb, tmp_path):
     torch.save(dict(seed=0, finished=True, result=dict(seconds=40.0)),
                tmp_path / 'checkpoint.pt')
     assert common._seconds_checkpointed(tmp_path) == 40.0
+
+
+def test_overrides_of_optional_and_boolean_options(mb, monkeypatch):
+    from graphcl.models import registry
+    spec = registry.MethodSpec('fakeopt', 'math:floor',
+                               dict(width=None, flag=False))
+    monkeypatch.setitem(registry.METHODS, 'fakeopt', spec)
+    assert mb.parse_overrides('fakeopt', 'Cora', [
+        'width=5', 'flag=yes']) == dict(width=5, flag=True)
+    assert mb.parse_overrides('fakeopt', 'Cora', ['width=0.5']) == \
+        dict(width=0.5)
+    assert mb.parse_overrides('fakeopt', 'Cora', ['width=wide']) == \
+        dict(width='wide')
+    with pytest.raises(SystemExit, match='is true or false'):
+        mb.parse_overrides('fakeopt', 'Cora', ['flag=maybe'])
