@@ -164,6 +164,7 @@ def run_seed(method: str, dataset: str, seed: int, path: Path,
     from graphcl.atomic import atomic_write_json
     from graphcl.experiment import run_experiment
     from graphcl.models.registry import TRAIN_DEFAULTS, get_method
+    from graphcl.rundir import RunFolderError
     header = machine()  # the load average before this run adds to it
     before, run_options = 0.0, {}
     if rundir is not None:
@@ -172,9 +173,21 @@ def run_seed(method: str, dataset: str, seed: int, path: Path,
         rundir.parent.mkdir(parents=True, exist_ok=True)
         run_options = dict(out=str(rundir), resume=resume)
     t0 = time.perf_counter()
-    m = run_experiment(method, dataset, seeds=[seed], root=data_root(),
-                       progress=False, verbose=False, **run_options,
-                       **options)
+    try:
+        m = run_experiment(method, dataset, seeds=[seed], root=data_root(),
+                           progress=False, verbose=False, **run_options,
+                           **options)
+    except RunFolderError as e:
+        # The checkpoint is another config's (the code changed since it
+        # was saved; the folder's lock was free, or the error would say
+        # so): start the seed again rather than mix the two.
+        if 'another config' not in str(e):
+            raise
+        print(f'{e}: starting seed {seed} again', flush=True)
+        before, t0 = 0.0, time.perf_counter()
+        m = run_experiment(method, dataset, seeds=[seed], root=data_root(),
+                           progress=False, verbose=False, out=str(rundir),
+                           overwrite=True, **options)
     wall = time.perf_counter() - t0 + before
     config = m['config']
     keys = list(TRAIN_DEFAULTS) + list(get_method(method).defaults)

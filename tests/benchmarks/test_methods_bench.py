@@ -125,6 +125,11 @@ def test_run_seed_tiny_real_run(mb, shared_root, tmp_path, monkeypatch):
     try:
         path = tmp_path / 'ggd' / 'Cora' / 'seed3.json'
         rundir = tmp_path / 'runs' / 'seed3'
+        # A checkpoint folder left by other code (another config): the
+        # seed starts again instead of resuming it.
+        rundir.mkdir(parents=True)
+        (rundir / 'run.json').write_text(json.dumps(dict(
+            status='interrupted', config=dict(method='ggd', hidden=9))))
         mb.run_seed('ggd', 'Cora', 3, path, rundir=rundir, epochs=2,
                     hidden=8)
     finally:
