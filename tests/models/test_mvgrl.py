@@ -217,7 +217,7 @@ def test_presets_and_overrides():
     assert (given['eps'], given['epochs']) == (0.05, 7)
 
 
-PHYSICS = GraphStats(34_493, 495_924, 8_415, feature_nnz=2_932_813,
+PHYSICS = GraphStats(34_493, 495_924, 8_415, feature_nnz=1_137_311,
                      name='Coauthor-Physics')
 
 
