@@ -321,8 +321,8 @@ class MVGRL(GraphMethod):
         readout (Module, optional): The summary. (default:
             :class:`~graphcl.nn.SigmoidMeanReadout`)
         corruption (FeatureShuffle, optional): Draws the row permutation
-            of the negatives. (default: :class:`~graphcl.corruptions.
-            FeatureShuffle`)
+            of the negatives. (default:
+            :class:`~graphcl.corruptions.FeatureShuffle`)
 
     Shapes:
         - **objective:** a PyG :class:`~torch_geometric.data.Data` with
