@@ -29,11 +29,11 @@ __all__ = ['MethodSpec', 'TRAIN_DEFAULTS', 'GRAPH_TRAIN_DEFAULTS',
            'register_method', 'get_method', 'list_methods', 'build_method',
            'method_defaults', 'method_settings']
 
-#: Training settings every method has, with the engine's defaults; a method
-#: overrides them in :attr:`MethodSpec.train`, a dataset in its presets.
 #: What a method embeds: the nodes of one graph, or whole graphs.
 LEVELS = ('node', 'graph')
 
+#: Training settings every method has, with the engine's defaults; a method
+#: overrides them in :attr:`MethodSpec.train`, a dataset in its presets.
 TRAIN_DEFAULTS: Dict[str, Any] = dict(epochs=1000, patience=20, lr=1e-3,
                                       weight_decay=0.0, keep='best')
 
