@@ -35,7 +35,6 @@ import torch
 from torch import Tensor
 from torch.nn import Module
 from torch_geometric.nn import GCNConv
-from torch_geometric.nn.aggr import SumAggregation
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.nn.dense.linear import Linear
 
@@ -44,7 +43,7 @@ from ..sampling.features import is_sparse_rows, mostly_zero, to_sparse_rows
 # The DGI fast path's CSR product (backward with the transpose), CSR
 # builder and checks for hooks, monkey-patched methods and autocast.
 from .dgi_fast import _autocast_on, _csr_pair, _hooks_anywhere, \
-    _overridden, _SpMM
+    _overridden, _SpMM, gcn_conv_refusal
 from .minibatch import _sparse_linear
 from .stamp import TensorStamp
 
@@ -70,20 +69,9 @@ def _encoder_refusal(enc: Module) -> Optional[str]:
         return 'a convolution is not exactly GCNConv'
     options = (first.improved, first.add_self_loops)
     for c in convs:
-        if type(c) is not GCNConv or _overridden(
-                c, 'forward', 'propagate', 'message', 'aggregate', 'update',
-                'message_and_aggregate'):
-            return 'a convolution is not exactly GCNConv'
-        if c.flow != 'source_to_target':
-            return f"GCNConv(flow='{c.flow}')"
-        if c.aggr != 'add' or type(c.aggr_module) is not SumAggregation:
-            return f'GCNConv(aggr={c.aggr!r})'
-        if c.node_dim not in (0, -2):
-            return f'GCNConv(node_dim={c.node_dim})'
-        if c.cached:
-            return 'GCNConv(cached=True)'
-        if c.explain:
-            return 'GCNConv in explain mode'
+        why = gcn_conv_refusal(c)
+        if why is not None:
+            return why
         if not c.normalize:
             return 'GCNConv(normalize=False)'
         if (c.improved, c.add_self_loops) != options:
