@@ -117,6 +117,22 @@ def start_study(args) -> SimpleNamespace:
         t_start=time.perf_counter())
 
 
+def vm_hwm_mb() -> float:
+    """VmHWM, the peak resident memory of this process's own address space
+    (Linux; NaN elsewhere). Unlike ru_maxrss it does not start from the
+    parent's resident memory at fork, which Linux carries into an exec'ed
+    child's ru_maxrss: start memory-measuring children before the parent
+    loads anything, and keep both numbers."""
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float('nan')
+
+
 def one_thread() -> bool:
     """One PyTorch thread and graphcl's allocator tuning, as every timed
     benchmark run uses; returns whether the allocator was tuned."""

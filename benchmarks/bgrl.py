@@ -34,7 +34,7 @@ import subprocess
 import sys
 import time
 
-from _common import RESULTS, data_root, machine, one_thread, write
+from _common import RESULTS, data_root, machine, one_thread, vm_hwm_mb, write
 
 OUT = RESULTS / 'bgrl'
 METHODS = RESULTS / 'methods' / 'bgrl'
@@ -42,19 +42,6 @@ RUNS = RESULTS.parents[1] / 'runs' / 'benchmarks' / 'methods' / 'bgrl'
 OPTIONS = ('hidden', 'out_channels', 'layers', 'pred_hidden', 'edge_drop_1',
            'edge_drop_2', 'feature_mask_1', 'feature_mask_2', 'momentum',
            'lr_warmup', 'lr_schedule', 'bn_momentum')
-
-
-def vm_hwm_mb() -> float:
-    """VmHWM: the peak resident memory of this process's own address
-    space (ru_maxrss of an exec'ed child starts from its parent's)."""
-    try:
-        with open('/proc/self/status') as f:
-            for line in f:
-                if line.startswith('VmHWM:'):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float('nan')
 
 
 def setup(dataset: str, root: str, seed: int = 0):

@@ -31,7 +31,8 @@ import sys
 import time
 from pathlib import Path
 
-from _common import RESULTS, code_version, data_root, machine, write
+from _common import (RESULTS, code_version, data_root, machine,
+                     vm_hwm_mb, write)
 
 OUT = RESULTS / 'grace'
 RUNS = Path(__file__).resolve().parents[1] / 'runs' / 'grace_benchmark'
@@ -60,22 +61,6 @@ def one_thread():
 def peak_rss_mb() -> float:
     from graphcl.experiment import peak_rss_mb as peak
     return peak()
-
-
-def vm_hwm_mb() -> float:
-    """VmHWM, the peak resident memory of this process's own address space
-    (Linux; NaN elsewhere). Unlike ru_maxrss it does not start from the
-    parent's resident memory at fork, which Linux carries into an exec'ed
-    child's ru_maxrss: the children are therefore started before their
-    parent loads anything, and both numbers are kept."""
-    try:
-        with open('/proc/self/status') as f:
-            for line in f:
-                if line.startswith('VmHWM:'):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float('nan')
 
 
 # --- GRACE as usually implemented (the reference) -------------------------

@@ -66,7 +66,8 @@ from ..nn.encoders import GCNEncoder
 from .stamp import TensorStamp
 
 __all__ = ['FastGCNCache', 'TensorStamp', 'fast_path_supported',
-           'fast_path_refusal', 'gcn_conv_refusal', 'fast_encode_pair']
+           'fast_path_refusal', 'gcn_conv_refusal',
+           'graph_input_refusal', 'fast_encode_pair']
 
 # Features sparser than this are multiplied as CSR (measured on Cora: 1.3 %
 # non-zero, CSR product 7 ms against 75 ms dense, forward + backward).
@@ -410,6 +411,31 @@ def gcn_conv_refusal(conv) -> Optional[str]:
     return None
 
 
+def graph_input_refusal(x: Tensor, edge_index, edge_weight) -> Optional[str]:
+    r"""Why the graph inputs of a fast path (features :obj:`x` already
+    checked as a tensor) are not ``edge_index`` a :math:`[2, E]` long
+    tensor and ``edge_weight`` :obj:`None` or an :math:`[E]` tensor of the
+    dtype and device of :obj:`x`, none needing gradients, autocast off; or
+    :obj:`None`. Shared by every fast path over GCN layers."""
+    if x.requires_grad or (isinstance(edge_weight, Tensor)
+                           and edge_weight.requires_grad):
+        return 'an input requires gradients'
+    if not isinstance(edge_index, Tensor) or \
+            edge_index.layout != torch.strided or edge_index.dim() != 2 or \
+            edge_index.size(0) != 2 or edge_index.dtype != torch.long or \
+            edge_index.device != x.device:
+        return 'edge_index is not a [2, E] long tensor on the device of x'
+    if edge_weight is not None and (
+            not isinstance(edge_weight, Tensor) or
+            edge_weight.layout != torch.strided or
+            edge_weight.shape != (edge_index.size(1), ) or
+            edge_weight.dtype != x.dtype or edge_weight.device != x.device):
+        return 'edge_weight is not an [E] tensor of the dtype of x'
+    if _autocast_on(x):
+        return 'autocast is on'
+    return None
+
+
 def fast_path_refusal(model, inputs: tuple) -> Optional[str]:
     r"""Why :func:`fast_encode_pair` would not compute the same thing as the
     plain path (:meth:`~graphcl.models.DeepGraphInfomax.forward` +
@@ -468,25 +494,11 @@ def fast_path_refusal(model, inputs: tuple) -> Optional[str]:
         return "x's dtype or device differs from the weights'"
     if x.size(1) != weight.size(1):
         return "x's width differs from the first layer's input width"
-    if x.requires_grad or (edge_weight is not None
-                           and edge_weight.requires_grad):
-        return 'an input requires gradients'
-    if not isinstance(edge_index, Tensor) or \
-            edge_index.layout != torch.strided or edge_index.dim() != 2 or \
-            edge_index.size(0) != 2 or edge_index.dtype != torch.long or \
-            edge_index.device != x.device:
-        return 'edge_index is not a [2, E] long tensor on the device of x'
-    if edge_weight is not None:
-        if not isinstance(edge_weight, Tensor) or \
-                edge_weight.layout != torch.strided or \
-                edge_weight.shape != (edge_index.size(1), ) or \
-                edge_weight.dtype != x.dtype or \
-                edge_weight.device != x.device:
-            return 'edge_weight is not an [E] tensor of the dtype of x'
-        if not enc.supports_edge_weight:
-            return 'the encoder ignores edge weights'
-    if _autocast_on(x):
-        return 'autocast is on'
+    why = graph_input_refusal(x, edge_index, edge_weight)
+    if why is not None:
+        return why
+    if edge_weight is not None and not enc.supports_edge_weight:
+        return 'the encoder ignores edge weights'
     return _hooks_anywhere(model)
 
 

@@ -42,8 +42,8 @@ from ..nn.encoders import GCNEncoder, GNNEncoder
 from ..sampling.features import is_sparse_rows, mostly_zero, to_sparse_rows
 # The DGI fast path's CSR product (backward with the transpose), CSR
 # builder and checks for hooks, monkey-patched methods and autocast.
-from .dgi_fast import _autocast_on, _csr_pair, _hooks_anywhere, \
-    _overridden, _SpMM, gcn_conv_refusal
+from .dgi_fast import _csr_pair, _hooks_anywhere, \
+    _overridden, _SpMM, gcn_conv_refusal, graph_input_refusal
 from .minibatch import _sparse_linear
 from .stamp import TensorStamp
 
@@ -102,23 +102,7 @@ def gcn_view_refusal(encoders, inputs: tuple) -> Optional[str]:
         return 'x is not a dense or CSR 2-D tensor with nodes'
     if x.dtype != weight.dtype or x.device != weight.device:
         return "x's dtype or device differs from the weights'"
-    if x.requires_grad or (edge_weight is not None
-                           and edge_weight.requires_grad):
-        return 'an input requires gradients'
-    if not isinstance(edge_index, Tensor) or \
-            edge_index.layout != torch.strided or edge_index.dim() != 2 or \
-            edge_index.size(0) != 2 or edge_index.dtype != torch.long or \
-            edge_index.device != x.device:
-        return 'edge_index is not a [2, E] long tensor on the device of x'
-    if edge_weight is not None and (
-            not isinstance(edge_weight, Tensor) or
-            edge_weight.layout != torch.strided or
-            edge_weight.shape != (edge_index.size(1), ) or
-            edge_weight.dtype != x.dtype or edge_weight.device != x.device):
-        return 'edge_weight is not an [E] tensor of the dtype of x'
-    if _autocast_on(x):
-        return 'autocast is on'
-    return None
+    return graph_input_refusal(x, edge_index, edge_weight)
 
 
 def view_adjacency(encoder: GCNEncoder, inputs: tuple) -> Adjacency:
