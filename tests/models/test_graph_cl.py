@@ -275,3 +275,46 @@ def test_cli_train_then_embed_on_mutag(shared_root, tmp_path, capsys):
                  '--root', str(shared_root), '--out',
                  str(tmp_path / 'z.pt'), '--quiet']) == 0
     assert torch.allclose(torch.load(tmp_path / 'z.pt'), z, atol=1e-5)
+
+
+def test_short_mutag_run_beats_a_random_encoder(shared_root):
+    # Pretrained on 150 of MUTAG's graphs for 10 epochs, GraphCL tells a
+    # held-out graph's augmented view from the other held-out graphs'
+    # views better than the same encoder at initialisation: its NT-Xent
+    # loss on the 38 held-out graphs (the same 5 pairs of views before and
+    # after) falls. Measured: 3.03 at init, 2.57 trained (augmentation
+    # seeds 1 and 2: 3.02 -> 2.59, 2.77 -> 2.41). MUTAG's SVM
+    # accuracy is not the yardstick here: an untrained GIN already scores
+    # about 86%, within the seed noise of a trained one
+    # (benchmarks/results/graph_methods.md has both).
+    from graphcl.data.graphs import load_graphs
+    from graphcl.experiment_graph import _graph_loader
+    from graphcl.train import pretrain
+    data = load_graphs('MUTAG', root=shared_root)
+    perm = torch.randperm(len(data), generator=torch.Generator()
+                          .manual_seed(0)).tolist()
+    train = [data.graphs[i] for i in perm[:150]]
+    held_out = Batch.from_data_list([data.graphs[i] for i in perm[150:]])
+
+    torch.manual_seed(0)
+    model = build_method('graphcl', data.num_features, seed=0)
+    # five pairs of views of the held-out graphs, drawn once
+    views = [(model._view(model.view1, held_out),
+              model._view(model.view2, held_out))
+             for _ in range(5)]
+
+    def held_out_loss(model):
+        model.train()  # batch statistics, as the objective sees them
+        with torch.no_grad():
+            return sum(model.loss(model._encode(v1), model._encode(v2))
+                       .item() for v1, v2 in views) / len(views)
+
+    before = held_out_loss(model)
+    loader = _graph_loader(train, 32, shuffle=True)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    pretrain(model, model.objective, opt, epochs=10, patience=0,
+             batches=lambda: loader, batch_size=lambda b: b.num_graphs,
+             min_batch_size=2, restore_best=False)
+    after = held_out_loss(model)
+    print(f'held-out NT-Xent: {before:.3f} at init, {after:.3f} trained')
+    assert after < before - 0.2
