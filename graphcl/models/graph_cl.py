@@ -34,10 +34,10 @@ from ..corruptions import _check_prob
 from ..graph_augment import GRAPH_AUGMENTATIONS, get_graph_augmentation
 from ..losses import _paired_views, check_temperature
 from ..nn import GINEncoder, GraphEncoder
+from ..nn.init import xavier_linear_
 from ..nn.heads import ProjectionHead
 from .base import GraphMethod
 from .graph_cl_spec import GRAPHCL_DEFAULTS, METHOD  # noqa: F401
-from .infograph import _xavier
 
 __all__ = ['GraphCL', 'inter_view_nt_xent', 'build_graphcl',
            'GRAPHCL_DEFAULTS', 'METHOD']
@@ -238,5 +238,5 @@ def build_graphcl(in_channels: int, hidden: int = 32, layers: int = 3,
     d = encoder.out_channels
     model = GraphCL(encoder, ProjectionHead(d, d, d, act='relu'), views[0],
                     views[1], tau=tau)
-    _xavier(model)
+    xavier_linear_(model)
     return model

@@ -9,6 +9,7 @@ from torch.nn import Module
 
 from ..losses import jsd_loss
 from ..nn import GINEncoder, GraphEncoder
+from ..nn.init import xavier_linear_
 from .base import GraphMethod
 
 __all__ = ['InfoGraph', 'ResidualMLP', 'local_global_jsd', 'build_infograph']
@@ -153,16 +154,6 @@ class InfoGraph(GraphMethod):
             self.train(was_training)
 
 
-def _xavier(module: Module):
-    # The reference's init_emb: Xavier-uniform weights and zero biases for
-    # every linear layer (GIN's MLPs and the heads).
-    for m in module.modules():
-        if isinstance(m, torch.nn.Linear):
-            torch.nn.init.xavier_uniform_(m.weight)
-            if m.bias is not None:
-                torch.nn.init.zeros_(m.bias)
-
-
 def build_infograph(in_channels: int, hidden: int = 32, layers: int = 3,
                     readout: str = 'sum', seed: Optional[int] = None
                     ) -> InfoGraph:
@@ -184,5 +175,5 @@ def build_infograph(in_channels: int, hidden: int = 32, layers: int = 3,
     gnn = GINEncoder(in_channels, hidden, num_layers=layers, act='relu',
                      norm='after')
     model = InfoGraph(GraphEncoder(gnn, readout))
-    _xavier(model)
+    xavier_linear_(model)
     return model
