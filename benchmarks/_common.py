@@ -141,11 +141,33 @@ def one_thread() -> bool:
     return tune_cpu_allocator()
 
 
-def run_subprocess(args) -> None:
+#: Exit status of a seed's child process whose run folder another live
+#: process holds (another command is running that seed): skipped, not a
+#: failure.
+BUSY_EXIT = 75
+
+
+def exit_if_busy(error: Exception, seed: int) -> None:
+    """In a seed's child process: for a run folder locked by another live
+    process, print one line and exit with :data:`BUSY_EXIT`; any other
+    error is for the caller to raise."""
+    if 'is in use by process' in str(error):
+        print(f'seed {seed}: skipped, {error}', flush=True)
+        raise SystemExit(BUSY_EXIT)
+
+
+def run_subprocess(args) -> bool:
     """``python ARGS`` in a child process with ``OMP_NUM_THREADS=1`` (so
-    that each run's peak memory is its own); fails when the child does."""
-    subprocess.run([sys.executable, *map(str, args)], check=True,
-                   env=dict(os.environ, OMP_NUM_THREADS='1'))
+    that each run's peak memory is its own). Returns False when the child
+    skipped its seed because another command is running it
+    (:data:`BUSY_EXIT`), True when it succeeded; fails when it failed."""
+    done = subprocess.run([sys.executable, *map(str, args)],
+                          env=dict(os.environ, OMP_NUM_THREADS='1'))
+    if done.returncode == BUSY_EXIT:
+        return False
+    if done.returncode:
+        raise subprocess.CalledProcessError(done.returncode, done.args)
+    return True
 
 
 def _seconds_checkpointed(rundir: Path) -> float:
@@ -194,6 +216,7 @@ def run_seed(method: str, dataset: str, seed: int, path: Path,
                            progress=False, verbose=False, **run_options,
                            **options)
     except RunFolderError as e:
+        exit_if_busy(e, seed)
         # The checkpoint is another config's (the code changed since it
         # was saved; the folder's lock was free, or the error would say
         # so): start the seed again rather than mix the two.

@@ -41,8 +41,8 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from _common import (RESULTS, code_version, data_root, machine, one_thread,
-                     run_subprocess, write)
+from _common import (RESULTS, code_version, data_root, exit_if_busy,
+                     machine, one_thread, run_subprocess, write)
 
 OUT = RESULTS / 'graph_methods'
 RUNS = RESULTS.parents[1] / 'runs' / 'benchmarks' / 'graph_methods'
@@ -92,14 +92,20 @@ def run_one(method: str, dataset: str, seed: int, random_init: bool,
     from graphcl.atomic import atomic_write_json
     from graphcl.experiment_graph import run_graph_experiment
     from graphcl.models import get_method
+    from graphcl.rundir import RunFolderError
     header = machine()
     resume = (rundir / 'run.json').exists()
     rundir.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    m = run_graph_experiment(get_method(method), dataset, seeds=[seed],
-                             root=data_root(), progress=False,
-                             verbose=False, out=str(rundir), resume=resume,
-                             pretrain_model=not random_init)
+    try:
+        m = run_graph_experiment(get_method(method), dataset, seeds=[seed],
+                                 root=data_root(), progress=False,
+                                 verbose=False, out=str(rundir),
+                                 resume=resume,
+                                 pretrain_model=not random_init)
+    except RunFolderError as e:
+        exit_if_busy(e, seed)
+        raise
     wall = time.perf_counter() - t0
     config = m['config']
     result = dict(

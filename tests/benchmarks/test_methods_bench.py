@@ -169,3 +169,27 @@ def test_overrides_of_optional_and_boolean_options(mb, monkeypatch):
         dict(width='wide')
     with pytest.raises(SystemExit, match='is true or false'):
         mb.parse_overrides('fakeopt', 'Cora', ['flag=maybe'])
+
+
+def test_a_seed_another_command_is_running_is_skipped(mb, tmp_path, capsys):
+    # Two `methods.py run` on the same cell: the second one's child finds
+    # the seed's run folder locked by the first, says so in one line and
+    # exits with BUSY_EXIT, which the parent counts as skipped.
+    import subprocess
+
+    import _common
+    from graphcl.rundir import RunDir, RunFolderError
+    with RunDir(tmp_path / 'seed0', {'method': 'ggd'}):
+        with pytest.raises(RunFolderError) as held:
+            RunDir(tmp_path / 'seed0', {'method': 'ggd'}).open()
+        with pytest.raises(SystemExit) as e:
+            _common.exit_if_busy(held.value, 0)
+    assert e.value.code == _common.BUSY_EXIT
+    assert 'seed 0: skipped' in capsys.readouterr().out
+    # Any other run-folder error is left to the caller.
+    _common.exit_if_busy(RunFolderError('another config'), 0)
+    assert _common.run_subprocess(
+        ['-c', f'raise SystemExit({_common.BUSY_EXIT})']) is False
+    assert _common.run_subprocess(['-c', 'pass']) is True
+    with pytest.raises(subprocess.CalledProcessError):
+        _common.run_subprocess(['-c', 'raise SystemExit(1)'])
