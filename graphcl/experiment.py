@@ -59,6 +59,21 @@ def peak_rss_mb() -> float:
         return psutil.Process().memory_info().peak_wset / 2**20
 
 
+def make_optimizer(model: torch.nn.Module,
+                   train_settings: Dict[str, Any]) -> torch.optim.Optimizer:
+    r"""The optimiser of a run: the method's own
+    (:meth:`~graphcl.models.GraphMethod.configure_optimizer`, Adam unless
+    its reference code uses another) with the run's ``lr`` and
+    ``weight_decay``; :func:`~graphcl.perf.make_adam` for a model without
+    that hook."""
+    configure = getattr(model, 'configure_optimizer', None)
+    if configure is None:
+        return make_adam(model.parameters(), lr=train_settings['lr'],
+                         weight_decay=train_settings['weight_decay'])
+    return configure(lr=train_settings['lr'],
+                     weight_decay=train_settings['weight_decay'])
+
+
 def _row_normalize(x: torch.Tensor) -> torch.Tensor:
     # DGI's and GRACE's preprocessing: every feature row sums to one (empty
     # rows stay 0). Not PyG's NormalizeFeatures, which first subtracts the
@@ -594,8 +609,7 @@ def _run_seeds(spec, dataset, seed_list, options, train_settings, *, root,
         torch.manual_seed(seed)
         model = build_method(spec.name, data.num_features, seed=seed,
                              **options).to(dev)
-        optimizer = make_adam(model.parameters(), lr=train_settings['lr'],
-                              weight_decay=train_settings['weight_decay'])
+        optimizer = make_optimizer(model, train_settings)
         begin = getattr(model, 'begin_training', None)  # GraphMethod's
         if begin is not None:  # the run's length, for methods' schedules
             begin(optimizer, epochs, 1 if not minibatch else

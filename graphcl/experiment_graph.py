@@ -24,10 +24,10 @@ import torch
 
 from .experiment import (_say, base_metrics, open_rundir, run_in_folder,
                          train_seed, write_outputs, _summarise,
-                         _probe_from_json, _data_root, peak_rss_mb)
+                         _probe_from_json, _data_root, peak_rss_mb,
+                         make_optimizer)
 from .models import build_method, method_settings
 from .models.registry import KEEP_CHOICES, train_setting_defaults
-from .perf import make_adam
 from .runner import resolve_device, seed_list
 from .signals import RunInterrupted
 from .stats import STD_CONVENTION, mean_std
@@ -308,8 +308,7 @@ def _run_graph_seeds(spec, data, seeds: List[int], options, train_settings,
 def _pretrain_graphs(model, spec, data, seed, batch_size, epochs, patience,
                      train_settings, *, dev, progress, verbose, rundir, stop,
                      num_workers, checkpoint_every) -> PretrainResult:
-    optimizer = make_adam(model.parameters(), lr=train_settings['lr'],
-                          weight_decay=train_settings['weight_decay'])
+    optimizer = make_optimizer(model, train_settings)
     begin = getattr(model, 'begin_training', None)
     if begin is not None:  # the run's length, for methods' schedules
         begin(optimizer, epochs, math.ceil(len(data) / batch_size))

@@ -21,7 +21,7 @@ from typing import Optional
 
 import torch
 
-__all__ = ['tune_cpu_allocator', 'set_threads', 'make_adam']
+__all__ = ['tune_cpu_allocator', 'set_threads', 'make_adam', 'make_adamw']
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
@@ -66,6 +66,16 @@ def set_threads(threads: Optional[int]) -> int:
     return torch.get_num_threads()
 
 
+def _fused_or_default(cls, params, **kwargs):
+    # PyTorch's public fused=True kernel where this PyTorch has it for the
+    # parameters' device and dtype, the default implementation otherwise.
+    params = list(params)
+    try:
+        return cls(params, fused=True, **kwargs)
+    except (RuntimeError, TypeError, ValueError):
+        return cls(params, **kwargs)
+
+
 def make_adam(params, lr: float = 1e-3, weight_decay: float = 0.0,
               **kwargs) -> torch.optim.Adam:
     r"""The standard :class:`torch.optim.Adam` with PyTorch's public
@@ -74,11 +84,19 @@ def make_adam(params, lr: float = 1e-3, weight_decay: float = 0.0,
     ms against 1.1 ms a step for DGI's 1M parameters on one core,
     measured), the default implementation otherwise (the same update
     rule). Any ``torch.optim.Adam`` works with every method's parameters,
-    which are plain PyG parameters; this only picks the kernel."""
-    params = list(params)
-    try:
-        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay,
-                                fused=True, **kwargs)
-    except (RuntimeError, TypeError, ValueError):
-        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay,
-                                **kwargs)
+    which are plain PyG parameters; this only picks the kernel. Weight
+    decay is Adam's L2 term, added to the gradient."""
+    return _fused_or_default(torch.optim.Adam, params, lr=lr,
+                             weight_decay=weight_decay, **kwargs)
+
+
+def make_adamw(params, lr: float = 1e-3, weight_decay: float = 0.0,
+               **kwargs) -> torch.optim.AdamW:
+    r"""The standard :class:`torch.optim.AdamW` (decoupled weight decay,
+    `Loshchilov and Hutter, ICLR 2019
+    <https://arxiv.org/abs/1711.05101>`_: :math:`\theta \leftarrow \theta
+    - \eta \lambda \theta` besides the Adam step, not through the
+    gradient), with the fused kernel where available, as
+    :func:`make_adam`."""
+    return _fused_or_default(torch.optim.AdamW, params, lr=lr,
+                             weight_decay=weight_decay, **kwargs)

@@ -146,6 +146,26 @@ def test_keep_best_or_last_state(small_graph, keep, monkeypatch):
     assert m['config']['keep'] == 'last' and seen[-1] is False
 
 
+def test_the_method_configures_its_optimizer(small_graph, monkeypatch):
+    # The engine trains with the optimiser the method's
+    # configure_optimizer returns, given the run's lr and weight decay.
+    from graphcl.models.base import GraphMethod
+    seen = []
+    configure = GraphMethod.configure_optimizer
+
+    def spy(self, lr, weight_decay=0.0):
+        seen.append((type(self).__name__, lr, weight_decay))
+        opt = configure(self, lr=lr, weight_decay=weight_decay)
+        seen.append(opt)
+        return opt
+
+    monkeypatch.setattr(GraphMethod, 'configure_optimizer', spy)
+    run_experiment('dgi', small_graph, seeds=[0], epochs=2, hidden=8,
+                   lr=0.003, weight_decay=1e-4, **QUIET)
+    assert seen[0] == ('DeepGraphInfomax', 0.003, 1e-4)
+    assert type(seen[1]) is torch.optim.Adam and seen[1].state
+
+
 @pytest.mark.parametrize('kwargs,match', [
     (dict(method='graphmae9'), "Unknown method 'graphmae9'"),
     (dict(dataset='Coraa'), "Unknown dataset 'Coraa'"),

@@ -165,3 +165,18 @@ def test_ogb_molecules_use_the_scaffold_split_and_rocauc(shared_root):
     assert m['dataset'] == 'ogbg-molbace' and m['metric'] == 'rocauc'
     assert m['fold_scores'] is None and 'official split' in m['protocol']
     assert 0 < m['test_acc'][0] <= 100 and m['probe_weight_decay'][0] >= 0
+
+
+def test_graph_methods_configure_their_optimizer(monkeypatch):
+    from graphcl.models.base import GraphMethod
+    seen = []
+    configure = GraphMethod.configure_optimizer
+
+    def spy(self, lr, weight_decay=0.0):
+        seen.append((type(self).__name__, lr, weight_decay))
+        return configure(self, lr=lr, weight_decay=weight_decay)
+
+    monkeypatch.setattr(GraphMethod, 'configure_optimizer', spy)
+    run_experiment('graphcl', two_kinds(), seeds=[0], lr=0.002, probe=False,
+                   **SMALL)
+    assert seen == [('GraphCL', 0.002, 0.0)]

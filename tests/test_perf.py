@@ -3,7 +3,7 @@ import torch
 from torch_geometric.data import Data
 
 from graphcl.models import build_method, get_method, list_methods
-from graphcl.perf import make_adam
+from graphcl.perf import make_adam, make_adamw
 
 
 def params(seed=0):
@@ -31,6 +31,30 @@ def test_make_adam_is_the_standard_adam(amsgrad):
                          foreach=False), ref)
     for p, q in zip(fast, ref):
         assert torch.allclose(p, q, atol=1e-6)
+
+
+def test_make_adamw_is_the_standard_adamw_with_decoupled_decay():
+    fast, ref = params(), params()
+    opt = make_adamw(fast, lr=0.05, weight_decay=0.01)
+    assert type(opt) is torch.optim.AdamW
+    run(opt, fast)
+    run(torch.optim.AdamW(ref, lr=0.05, weight_decay=0.01, foreach=False),
+        ref)
+    for p, q in zip(fast, ref):
+        assert torch.allclose(p, q, atol=1e-6)
+    # Decoupled: with zero gradients a step only shrinks the weights by
+    # lr * weight_decay; Adam's L2 term instead becomes a whole Adam step.
+    w = [torch.nn.Parameter(torch.full((3, ), 2.0))]
+    opt = make_adamw(w, lr=0.1, weight_decay=0.5)
+    w[0].grad = torch.zeros(3)
+    opt.step()
+    assert torch.allclose(w[0].detach(), torch.full((3, ), 2.0 * (1 - 0.05)))
+    v = [torch.nn.Parameter(torch.full((3, ), 2.0))]
+    opt = make_adam(v, lr=0.1, weight_decay=0.5)
+    v[0].grad = torch.zeros(3)
+    opt.step()
+    assert torch.allclose(v[0].detach(), torch.full((3, ), 2.0 - 0.1),
+                          atol=1e-6)
 
 
 def test_make_adam_falls_back_without_the_fused_kernel(monkeypatch):

@@ -88,6 +88,16 @@ class GraphMethod(Module):
     def on_step(self) -> None:
         r"""Called after every optimiser step (no-op by default)."""
 
+    def configure_optimizer(self, lr: float, weight_decay: float = 0.0
+                            ) -> torch.optim.Optimizer:
+        r"""The optimiser the engine trains this method with, given the
+        run's learning rate and weight decay: the standard Adam
+        (:func:`graphcl.perf.make_adam`, weight decay as an L2 term) by
+        default. Methods whose reference code uses another optimiser
+        (BGRL: AdamW) override it."""
+        from ..perf import make_adam
+        return make_adam(self.parameters(), lr=lr, weight_decay=weight_decay)
+
     def begin_training(self, optimizer: torch.optim.Optimizer, epochs: int,
                        steps_per_epoch: int = 1) -> None:
         r"""Called by the engine before a seed's training starts (or
