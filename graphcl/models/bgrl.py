@@ -48,11 +48,9 @@ from ..nn.encoders import GCNEncoder
 from ..nn.heads import ProjectionHead
 from ..validation import check_int
 from .base import GraphMethod, encoder_inputs
-from .gcn_views import (SparseFeatureCache, gcn_view_forward,
-                        gcn_view_refusal, view_adjacency)
+from .gcn_views import SparseFeatureCache, draw_gcn_views, gcn_view_refusal
 from .bgrl_spec import BGRL_DEFAULTS, LR_SCHEDULES, METHOD  # noqa: F401
 from .minibatch import corrupt_subgraph, encode_seeds
-from ..sampling.features import densify
 
 __all__ = ['BGRL', 'BGRLEncoder', 'BatchNormPReLU', 'bootstrap_loss',
            'cosine_momentum', 'warmup_cosine', 'build_bgrl', 'BGRL_DEFAULTS',
@@ -375,25 +373,12 @@ class BGRL(GraphMethod):
     def objective(self, data) -> Tensor:
         r"""The loss of one full-batch step on :obj:`data`."""
         self.check_input(data.x, data.edge_index, data)
-        inputs = encoder_inputs(data)
-        rows = self._feature_rows(inputs[0]) if self.fast_path else None
-        if rows is not None:  # mostly-zero features: views kept as CSR
-            v1 = corrupt_subgraph(self.view1, rows, *inputs[1:])
-            v2 = corrupt_subgraph(self.view2, rows, *inputs[1:])
-            if self.fast_path_refusal(v1) is not None or \
-                    self.fast_path_refusal(v2) is not None:
-                v1 = (densify(v1[0]), ) + tuple(v1[1:])
-                v2 = (densify(v2[0]), ) + tuple(v2[1:])
-        else:
-            v1, v2 = self.view1(*inputs), self.view2(*inputs)
-        if self.fast_path_refusal(v1) is None and \
-                self.fast_path_refusal(v2) is None:
-            # Each view's graph normalised once, for both encoders.
-            v1 = (v1[0], view_adjacency(self.encoder, v1))
-            v2 = (v2[0], view_adjacency(self.encoder, v2))
-            return self._views_loss(
-                lambda enc, v: gcn_view_forward(enc, *v), v1, v2)
-        return self._views_loss(lambda enc, v: enc(*v), v1, v2)
+        # Each view's graph normalised once, for both encoders (fast path).
+        views, encode = draw_gcn_views(
+            (self.view1, self.view2), encoder_inputs(data),
+            self.fast_path_refusal, self.encoder,
+            self._feature_rows if self.fast_path else None)
+        return self._views_loss(encode, *views)
 
     def minibatch_objective(self, batch) -> Tensor:
         r"""The loss on a sampled subgraph: both views are drawn from the

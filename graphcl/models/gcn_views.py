@@ -1,6 +1,7 @@
 r"""GCN encoders on a view's graph through one normalised CSR adjacency:
 the fast path of two-view methods whose views drop edges every step
-(:class:`~graphcl.models.bgrl.BGRL`).
+(:class:`~graphcl.models.bgrl.BGRL`, :class:`~graphcl.models.grace.GRACE`;
+:func:`draw_gcn_views` draws their views and picks the path).
 
 PyG's ``GCNConv`` propagates by gathering, weighting and scatter-adding
 one message per edge and channel, in three passes over an :math:`E \times D`
@@ -17,8 +18,8 @@ encoder that reads the view (online and target) is
 one sparse-dense product (backward: :math:`\hat{\mathbf{A}}^\top
 \mathbf{G}`), the same function up to float summation order: duplicate
 edges are summed as the scatter sums them. Measured on Amazon-Photo
-(BGRL's preset, one thread): 0.62-0.79 s against 3.3 s of CPU time per
-training step.
+(one thread, CPU time per training step): BGRL's preset 0.62-0.79 s
+against 3.3 s; GRACE's, see ``benchmarks/results/grace_fast_path.md``.
 
 The path is taken only where it computes what the plain path computes
 (:func:`gcn_view_refusal` says why not otherwise): exactly
@@ -29,7 +30,7 @@ no cache, a bias-free PyG ``Linear``, no dropout while training, no hooks,
 no autocast, dense or CSR features that need no gradient. Mostly-zero
 features are multiplied as CSR (:class:`SparseFeatureCache`).
 """
-from typing import Optional, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
@@ -39,16 +40,17 @@ from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.nn.dense.linear import Linear
 
 from ..nn.encoders import GCNEncoder, GNNEncoder
-from ..sampling.features import is_sparse_rows, mostly_zero, to_sparse_rows
+from ..sampling.features import densify, is_sparse_rows, mostly_zero, \
+    to_sparse_rows
 # The DGI fast path's CSR product (backward with the transpose), CSR
 # builder and checks for hooks, monkey-patched methods and autocast.
 from .dgi_fast import _csr_pair, _hooks_anywhere, \
     _overridden, _SpMM, gcn_conv_refusal, graph_input_refusal
-from .minibatch import _sparse_linear
+from .minibatch import _sparse_linear, corrupt_subgraph
 from .stamp import TensorStamp
 
 __all__ = ['gcn_view_refusal', 'view_adjacency', 'gcn_view_forward',
-           'SparseFeatureCache']
+           'SparseFeatureCache', 'draw_gcn_views']
 
 Adjacency = Tuple[Tensor, Tensor]
 
@@ -158,3 +160,48 @@ class SparseFeatureCache:
 
     def __deepcopy__(self, memo) -> 'SparseFeatureCache':
         return SparseFeatureCache()
+
+
+def _encode_plain(encoder: Module, view: tuple) -> Tensor:
+    return encoder(*view)
+
+
+def _encode_fast(encoder: GCNEncoder, view: tuple) -> Tensor:
+    return gcn_view_forward(encoder, *view)
+
+
+def draw_gcn_views(corruptions: Sequence[Module], inputs: tuple,
+                   refusal: Callable[[tuple], Optional[str]],
+                   encoder: GCNEncoder,
+                   cache: Optional[SparseFeatureCache] = None,
+                   ) -> Tuple[List[tuple], Callable[[Module, tuple], Tensor]]:
+    r"""One view per corruption of the graph :obj:`inputs` ``(x,
+    edge_index[, edge_weight])``, drawn in order with the plain path's
+    random draws, and ``encode(encoder, view)``, the function that embeds
+    a view with any encoder that reads it.
+
+    * Where :obj:`refusal` (``view -> reason or None``, e.g. a method's
+      ``fast_path_refusal``) accepts every view, each view is ``(x,
+      adjacency)``, its graph normalised once (:func:`view_adjacency`
+      with :obj:`encoder`'s options) for all the encoders that read it,
+      and ``encode`` is :func:`gcn_view_forward`.
+    * Otherwise the views are the corruptions' outputs and ``encode``
+      calls the encoder on them, as the plain path does.
+
+    With a :obj:`cache` (:obj:`None` when the fast path is off), mostly-zero
+    dense features are corrupted as CSR rows
+    (:func:`~graphcl.models.minibatch.corrupt_subgraph`: the same draws,
+    views kept sparse) and densified if a view is refused."""
+    # CSR rows only where the inputs themselves would be accepted: no wasted
+    # conversion for an encoder the path refuses anyway.
+    rows = cache(inputs[0]) if cache is not None and \
+        refusal(inputs) is None else None
+    if rows is not None:
+        views = [corrupt_subgraph(c, rows, *inputs[1:]) for c in corruptions]
+        if any(refusal(v) is not None for v in views):
+            views = [(densify(v[0]), ) + tuple(v[1:]) for v in views]
+    else:
+        views = [c(*inputs) for c in corruptions]
+    if any(refusal(v) is not None for v in views):
+        return views, _encode_plain
+    return [(v[0], view_adjacency(encoder, v)) for v in views], _encode_fast

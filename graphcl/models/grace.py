@@ -11,6 +11,25 @@ presets come from GRACE's ``config.yaml`` (Cora, CiteSeer) and GCA's
 ``param/*.json`` (Amazon, Coauthor; the settings BGRL and GCA report GRACE
 with).
 
+The fast path: on CPU, PyG's ``GCNConv`` spends a full-batch step
+gathering and scatter-adding one message per edge and channel. Where it
+computes the same function, :meth:`GRACE.objective` instead normalises each
+view's graph once (PyG's ``gcn_norm``) into a CSR matrix and runs every
+layer as one sparse-dense product (:mod:`graphcl.models.gcn_views`, as
+BGRL does; measured in ``benchmarks/results/grace_fast_path.md``).
+Mostly-zero features (bag-of-words, under 10 % non-zero) are masked and
+multiplied as CSR rows. The views come from the same random draws
+(edge dropping, feature masks) on either path, so the loss and the
+gradients are the plain path's up to float summation order. The path is
+refused, and the plain one taken, unless the encoder is exactly a
+:class:`~graphcl.nn.GCNEncoder` (:class:`GRACEEncoder` is one) that
+overrides neither ``forward`` nor ``layer``, of exact PyG ``GCNConv``
+layers (default flow, sum aggregation, ``normalize=True``, equal
+``improved``/``add_self_loops`` in every layer, no cache), without
+dropout while training, hooks or autocast, on features and edge weights
+that need no gradient (:meth:`GRACE.fast_path_refusal` names the reason).
+``fast_path = False`` turns it off.
+
 Where this differs from the reference code, on purpose:
 
 * ``act='prelu'`` learns one slope per channel and layer (GRACE's code
@@ -30,6 +49,7 @@ from ..losses import nt_xent
 from ..nn.encoders import GCNEncoder, make_activation
 from ..nn.heads import ProjectionHead
 from .base import GraphMethod, encoder_inputs
+from .gcn_views import SparseFeatureCache, draw_gcn_views, gcn_view_refusal
 from .minibatch import corrupt_subgraph, encode_seeds, sampled_hops
 from .grace_spec import GRACE_DEFAULTS, METHOD  # noqa: F401 (re-exported)
 
@@ -164,6 +184,11 @@ class GRACE(GraphMethod):
         self.view2 = view2
         self.tau = tau
         self.block_size = block_size
+        #: Whether :meth:`objective` may take the CSR path where it computes
+        #: the same function (:meth:`fast_path_refusal`). Not an option of
+        #: the method: it changes no result, only the float summation order.
+        self.fast_path = True
+        self._feature_rows = SparseFeatureCache()
 
     def loss(self, z1: Tensor, z2: Tensor) -> Tensor:
         r"""GRACE's loss of the embeddings :obj:`z1`, :obj:`z2` ``[N, D]``
@@ -171,13 +196,24 @@ class GRACE(GraphMethod):
         return nt_xent(self.projector(z1), self.projector(z2), self.tau,
                        block_size=self.block_size or None)
 
+    def fast_path_refusal(self, view: tuple) -> Optional[str]:
+        r"""Why a view ``(x, edge_index[, edge_weight])`` is not encoded
+        through its normalised CSR adjacency
+        (:mod:`graphcl.models.gcn_views`: the same function, faster on
+        CPU), or :obj:`None` when it is."""
+        if not self.fast_path:
+            return 'fast_path is off'
+        return gcn_view_refusal((self.encoder, ), view)
+
     def objective(self, data) -> Tensor:
-        r"""The loss of one full-batch step on :obj:`data`."""
+        r"""The loss of one full-batch step on :obj:`data` (through the
+        fast path where :meth:`fast_path_refusal` accepts both views)."""
         self.check_input(data.x, data.edge_index, data)
-        inputs = encoder_inputs(data)
-        z1 = self.encoder(*self.view1(*inputs))
-        z2 = self.encoder(*self.view2(*inputs))
-        return self.loss(z1, z2)
+        views, encode = draw_gcn_views(
+            (self.view1, self.view2), encoder_inputs(data),
+            self.fast_path_refusal, self.encoder,
+            self._feature_rows if self.fast_path else None)
+        return self.loss(*(encode(self.encoder, v) for v in views))
 
     def minibatch_objective(self, batch) -> Tensor:
         r"""The loss on a sampled subgraph: both views are drawn from the

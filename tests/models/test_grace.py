@@ -16,6 +16,7 @@ from graphcl.models import build_method, get_method, method_settings
 from graphcl.models.grace import (GRACE, RRELU_EVAL_SLOPE, GRACEEncoder,
                                   build_grace)
 from graphcl.nn import ProjectionHead, SAGEEncoder
+from tests.conftest import make_graph
 
 
 def grace_loss_numpy(h1, h2, tau):
@@ -315,3 +316,193 @@ def test_short_cora_run_beats_a_random_encoder(shared_root):
                              progress=False, verbose=False)
     assert metrics['test_acc_mean'] > 100 * before.test_acc + 15
     assert metrics['test_acc_mean'] > 65
+
+
+# --- the fast path (graphcl.models.gcn_views) ------------------------------
+
+def fast_grace(in_channels, act='prelu', seed=0):
+    torch.manual_seed(seed)
+    return build_grace(in_channels, hidden=8, proj_hidden=8, layers=2,
+                       act=act, edge_drop_1=0.3, edge_drop_2=0.2,
+                       feature_mask_1=0.2, feature_mask_2=0.3, tau=0.5,
+                       block_size=16, seed=seed)
+
+
+def fast_graph(features='dense', weighted=False, seed=0):
+    # Centred features, so that the untrained model's loss is well away
+    # from its value for identical rows, log(2N - 1), and the gradients
+    # are not small.
+    gen = torch.Generator().manual_seed(seed)
+    data = make_graph(50, 6 if features == 'dense' else 200, seed=seed)
+    data.x = 3 * torch.randn(data.x.shape, generator=gen)
+    if features == 'sparse':  # mostly zero: about 6 % non-zero
+        data.x = data.x * (torch.rand(data.x.shape, generator=gen) < 0.06)
+    # A duplicate edge and a self-loop: summed and kept as PyG does.
+    data.edge_index = torch.cat([data.edge_index,
+                                 torch.tensor([[0, 3], [1, 3]])], dim=1)
+    if weighted:
+        data.edge_weight = torch.rand(data.edge_index.size(1),
+                                      generator=gen) + 0.5
+    return data
+
+
+@pytest.fixture
+def fast_calls(monkeypatch):
+    # Counts the layers' trips through the CSR path.
+    import graphcl.models.gcn_views as gcn_views
+    calls = []
+    forward = gcn_views.gcn_view_forward
+
+    def counting(*args):
+        calls.append(1)
+        return forward(*args)
+
+    monkeypatch.setattr(gcn_views, 'gcn_view_forward', counting)
+    return calls
+
+
+def loss_and_grads(g, data, fast, seed=7):
+    g.fast_path = fast
+    g.view1.corruptions[0].generator.manual_seed(seed)  # shared by the views
+    g.zero_grad()
+    loss = g.objective(data)
+    loss.backward()
+    return loss.detach(), {n: p.grad.clone() for n, p in g.named_parameters()}
+
+
+def assert_same(a, b):
+    (loss_a, grads_a), (loss_b, grads_b) = a, b
+    assert torch.allclose(loss_a, loss_b, atol=1e-5, rtol=1e-5)
+    assert grads_a.keys() == grads_b.keys()
+    for name in grads_a:
+        assert torch.allclose(grads_a[name], grads_b[name], atol=1e-5,
+                              rtol=1e-4), name
+
+
+@pytest.mark.parametrize('act', ['prelu', 'rrelu', 'relu'])
+@pytest.mark.parametrize('features', ['dense', 'sparse'])
+@pytest.mark.parametrize('weighted', [False, True])
+def test_fast_path_equals_the_plain_path(act, features, weighted,
+                                         fast_calls):
+    data = fast_graph(features, weighted)
+    g = fast_grace(data.num_features, act)
+    assert (g._feature_rows(data.x) is not None) == (features == 'sparse')
+    fast = loss_and_grads(g, data, True)
+    assert len(fast_calls) == 2  # one call per view
+    plain = loss_and_grads(g, data, False)
+    assert len(fast_calls) == 2
+    assert_same(fast, plain)
+    assert any(v.abs().sum() > 0 for v in fast[1].values())
+
+
+@pytest.mark.parametrize('features', ['dense', 'sparse'])
+def test_fast_views_are_the_plain_views(features):
+    # The same draws: each fast view's features and normalised adjacency are
+    # those of the plain view (the adjacency PyG's gcn_norm gives it).
+    from torch_geometric.nn.conv.gcn_conv import gcn_norm
+    from graphcl.models.gcn_views import draw_gcn_views
+    from graphcl.sampling.features import densify
+    data = fast_graph(features, weighted=True)
+    g = fast_grace(data.num_features)
+    inputs = (data.x, data.edge_index, data.edge_weight)
+    drawn = {}
+    for fast in (True, False):
+        g.fast_path = fast
+        g.view1.corruptions[0].generator.manual_seed(3)
+        drawn[fast] = draw_gcn_views((g.view1, g.view2), inputs,
+                                     g.fast_path_refusal, g.encoder,
+                                     g._feature_rows if fast else None)[0]
+    n = data.num_nodes
+    for fast, plain in zip(drawn[True], drawn[False]):
+        (x_fast, (a, _)), (x, edge_index, edge_weight) = fast, plain
+        assert x_fast.layout == (torch.sparse_csr if features == 'sparse'
+                                 else torch.strided)
+        assert torch.equal(densify(x_fast), x)
+        ei, w = gcn_norm(edge_index, edge_weight, n, add_self_loops=True)
+        dense = torch.zeros(n, n).index_put_((ei[1], ei[0]), w,
+                                             accumulate=True)
+        assert torch.allclose(a.to_dense(), dense, atol=1e-6)
+    assert not torch.equal(drawn[False][0][1], drawn[False][1][1])
+
+
+class ScaledEncoder(GRACEEncoder):
+    def forward(self, x, edge_index, edge_weight=None):
+        return 2 * super().forward(x, edge_index, edge_weight)
+
+
+def _normalize_off(g):
+    from torch_geometric.nn import GCNConv
+    g.encoder.convs[1] = GCNConv(16, 8, normalize=False)
+
+
+def _output_hook(g):
+    g.encoder.convs[0].register_forward_hook(lambda m, i, out: 3 * out)
+
+
+def _scaled_encoder(g):
+    enc = ScaledEncoder(g.encoder.in_channels, 8, act='prelu')
+    enc.load_state_dict(g.encoder.state_dict())
+    g.encoder = enc
+
+
+@pytest.mark.parametrize('features', ['dense', 'sparse'])
+@pytest.mark.parametrize('change,reason', [
+    (_scaled_encoder, 'forward/layer'), (_normalize_off, 'normalize=False'),
+    (_output_hook, 'hook'), (None, 'gradients'), (None, 'fast_path is off')])
+def test_refused_views_take_the_plain_path(features, change, reason,
+                                           fast_calls):
+    # Each of these changes what the encoder computes (or needs the plain
+    # path's autograd): the fast path must refuse it and the loss must be
+    # the plain path's.
+    data = fast_graph(features)
+    g = fast_grace(data.num_features)
+    if change is not None:
+        change(g)
+    if reason == 'gradients':
+        data.x.requires_grad_()
+    fast_on = reason != 'fast_path is off'
+    g.fast_path = fast_on
+    assert reason in g.fast_path_refusal((data.x, data.edge_index))
+    fast = loss_and_grads(g, data, fast_on)
+    plain = loss_and_grads(g, data, False)
+    assert fast_calls == []
+    assert_same(fast, plain)
+    if change is not None:  # the change matters: without it, another loss
+        h = fast_grace(data.num_features)
+        h.fast_path = False
+        h.view1.corruptions[0].generator.manual_seed(7)
+        assert not torch.allclose(h.objective(data), fast[0], atol=1e-4)
+
+
+@pytest.mark.parametrize('features', ['dense', 'sparse'])
+def test_fresh_graphs_get_their_own_loss(features, fast_calls):
+    # A stream of new graphs of one shape (and one edited in place): no
+    # cache may answer with an earlier graph's features or adjacency.
+    g = fast_grace(6 if features == 'dense' else 200)
+    graphs = []
+    for seed in range(3):
+        data = fast_graph(features, seed=seed)
+        perm = torch.randperm(data.num_nodes,
+                              generator=torch.Generator().manual_seed(seed))
+        data.edge_index = perm[data.edge_index]  # same E, other edges
+        graphs.append(data)
+    fast = [loss_and_grads(g, data, True) for data in graphs]
+    graphs[0].x.mul_(3)
+    fast.append(loss_and_grads(g, graphs[0], True))
+    assert len(fast_calls) == 4 * 2
+    graphs[0].x.div_(3)
+    plain = [loss_and_grads(g, data, False) for data in graphs]
+    graphs[0].x.mul_(3)
+    plain.append(loss_and_grads(g, graphs[0], False))
+    for a, b in zip(fast, plain):
+        assert_same(a, b)
+    assert len({round(loss.item(), 6) for loss, _ in fast}) == 4
+
+
+def test_fast_path_is_not_an_option():
+    # Off by an attribute only: no config or checkpoint changes.
+    g = build_method('grace', 6, hidden=8, proj_hidden=8)
+    assert g.fast_path is True
+    assert 'fast_path' not in get_method('grace').defaults
+    assert not any('feature_rows' in k or 'fast' in k
+                   for k in g.state_dict())
