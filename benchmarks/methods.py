@@ -211,6 +211,10 @@ def check_consistent(path: Path, settings: Dict[str, object]) -> None:
         saved = run.get('settings', {})
         diff = {k: (saved[k], settings[k]) for k in saved
                 if k in settings and saved[k] != settings[k]}
+        # A setting the seed does not record was added to the method
+        # since: what the seed ran with is unknown, so not the same.
+        diff.update({k: ('(not recorded)', settings[k]) for k in settings
+                     if k not in saved})
         if diff:
             raise SystemExit(
                 f"{path} holds seed {seed} run with other settings "

@@ -24,9 +24,9 @@ differs on purpose:
   a fraction of them (``lr_warmup=0.1``: the reference code's 1,000 of
   10,000 epochs). The engine hands the optimiser and the run's length to
   :meth:`BGRL.begin_training`.
-* The engine's optimiser is Adam with L2 weight decay; the reference code
-  uses AdamW (decoupled). At BGRL's weight decay of :math:`10^{-5}` either
-  changes the weights by less than :math:`10^{-5}` of the step.
+* The optimiser is the reference code's AdamW (decoupled weight decay,
+  :meth:`BGRL.configure_optimizer`); ``optimizer='adam'`` gives Adam with
+  weight decay as an L2 term, as the engine trains other methods.
 * The linear probe is :func:`graphcl.eval.linear_probe` on 10/10/80
   random splits (the reference code's logistic regression uses the same
   split sizes).
@@ -46,10 +46,12 @@ from ..corruptions import Compose, EdgeDrop, FeatureMask, _check_prob
 from ..nn.activations import PReLU
 from ..nn.encoders import GCNEncoder
 from ..nn.heads import ProjectionHead
+from ..perf import make_adam, make_adamw
 from ..validation import check_int
 from .base import GraphMethod, encoder_inputs
 from .gcn_views import SparseFeatureCache, draw_gcn_views, gcn_view_refusal
-from .bgrl_spec import BGRL_DEFAULTS, LR_SCHEDULES, METHOD  # noqa: F401
+from .bgrl_spec import (BGRL_DEFAULTS, LR_SCHEDULES, METHOD,  # noqa: F401
+                        OPTIMIZERS)
 from .minibatch import corrupt_subgraph, encode_seeds
 
 __all__ = ['BGRL', 'BGRLEncoder', 'BatchNormPReLU', 'bootstrap_loss',
@@ -257,6 +259,10 @@ class BGRL(GraphMethod):
             of the online encoder's structure (its parameters become
             buffers); :obj:`None` copies :obj:`encoder` and re-initialises
             the copy. (default: :obj:`None`)
+        optimizer (str, optional): The optimiser
+            :meth:`configure_optimizer` gives the engine: ``'adamw'``
+            (decoupled weight decay, the reference code's) or ``'adam'``
+            (weight decay as an L2 term). (default: ``'adamw'``)
     """
     supports_minibatch = True
     supports_sparse_features = True  # minibatch_objective: CSR batch.x
@@ -264,8 +270,10 @@ class BGRL(GraphMethod):
     def __init__(self, encoder: Module, predictor: Module, view1: Module,
                  view2: Module, momentum: float = 0.99,
                  lr_warmup: float = 0.1, lr_schedule: str = 'cosine',
-                 target_encoder: Optional[Module] = None):
+                 target_encoder: Optional[Module] = None,
+                 optimizer: str = 'adamw'):
         super().__init__()
+        self.optimizer_name = _check_optimizer(optimizer)
         self.momentum = _check_prob(momentum, 'momentum')
         self.lr_warmup = _check_warmup(lr_warmup)
         self.lr_schedule = _check_schedule(lr_schedule)
@@ -294,6 +302,15 @@ class BGRL(GraphMethod):
         step count."""
         super().reset_parameters()
         self.num_steps.zero_()
+
+    def configure_optimizer(self, lr: float, weight_decay: float = 0.0
+                            ) -> torch.optim.Optimizer:
+        r"""AdamW (decoupled weight decay), as the reference code trains
+        BGRL, or Adam with weight decay as an L2 term
+        (:obj:`optimizer='adam'`), over the online network's parameters
+        (the target's weights are buffers)."""
+        make = make_adamw if self.optimizer_name == 'adamw' else make_adam
+        return make(self.parameters(), lr=lr, weight_decay=weight_decay)
 
     # --- schedules ---------------------------------------------------
 
@@ -425,11 +442,19 @@ def _check_schedule(value) -> str:
     return value
 
 
+def _check_optimizer(value) -> str:
+    if value not in OPTIMIZERS:
+        raise ValueError(f"'optimizer' must be one of {list(OPTIMIZERS)}, "
+                         f"got {value!r}")
+    return value
+
+
 def build_bgrl(in_channels: int, hidden: int, out_channels: int,
                layers: int, pred_hidden: int, edge_drop_1: float,
                edge_drop_2: float, feature_mask_1: float,
                feature_mask_2: float, momentum: float, lr_warmup: float,
                lr_schedule: str, bn_momentum: float,
+               optimizer: str = 'adamw',
                seed: Optional[int] = None) -> BGRL:
     r"""BGRL from its options (see :data:`METHOD`); :obj:`seed` seeds the
     two views' corruptions (one private generator), :obj:`None` uses the
@@ -442,6 +467,7 @@ def build_bgrl(in_channels: int, hidden: int, out_channels: int,
     _check_prob(bn_momentum, 'bn_momentum')
     _check_warmup(lr_warmup)
     _check_schedule(lr_schedule)
+    _check_optimizer(optimizer)
     check_int(hidden, "'hidden'", what='inner layer width')
     check_int(out_channels, "'out_channels'", what='embedding width')
     check_int(layers, "'layers'", what='GCN layers')
@@ -456,4 +482,4 @@ def build_bgrl(in_channels: int, hidden: int, out_channels: int,
                                act=PReLU(1))
     return BGRL(encoder, predictor, views[0], views[1], momentum=momentum,
                 lr_warmup=lr_warmup, lr_schedule=lr_schedule,
-                target_encoder=target)
+                target_encoder=target, optimizer=optimizer)

@@ -3,10 +3,15 @@ presets, readable without importing PyTorch; the builder is
 :func:`graphcl.models.bgrl.build_bgrl`, imported on first use."""
 from .registry import MethodSpec
 
-__all__ = ['BGRL_DEFAULTS', 'LR_SCHEDULES', 'METHOD']
+__all__ = ['BGRL_DEFAULTS', 'LR_SCHEDULES', 'OPTIMIZERS', 'METHOD']
 
 #: The learning-rate schedules :class:`~graphcl.models.bgrl.BGRL` knows.
 LR_SCHEDULES = ('cosine', 'constant')
+
+#: The optimisers :class:`~graphcl.models.bgrl.BGRL` trains with:
+#: ``'adamw'`` (decoupled weight decay, the reference code's) or ``'adam'``
+#: (weight decay as an L2 term, the engine's default for other methods).
+OPTIMIZERS = ('adamw', 'adam')
 
 #: The reference code's Amazon-Computers configuration (its defaults for a
 #: dataset it has no configuration for).
@@ -14,7 +19,7 @@ BGRL_DEFAULTS = dict(
     hidden=256, out_channels=128, layers=2, pred_hidden=512,
     edge_drop_1=0.5, edge_drop_2=0.4, feature_mask_1=0.2,
     feature_mask_2=0.1, momentum=0.99, lr_warmup=0.1, lr_schedule='cosine',
-    bn_momentum=0.99,
+    bn_momentum=0.99, optimizer='adamw',
 )
 
 
@@ -37,8 +42,8 @@ METHOD = MethodSpec(
     source="BGRL's official code, github.com/nerdslab/bgrl: config/"
     "amazon-computers.cfg, amazon-photos.cfg, coauthor-cs.cfg, "
     "coauthor-physics.cfg (widths, view rates, lr), train_transductive.py "
-    "(10,000 epochs, 1,000 warm-up epochs, momentum 0.99, weight decay "
-    "1e-5) and bgrl/models.py (GCN, batch norm momentum 0.99, PReLU)",
+    "(10,000 epochs, 1,000 warm-up epochs, momentum 0.99, AdamW with "
+    "weight decay 1e-5) and bgrl/models.py (GCN, batch norm momentum 0.99, PReLU)",
     help=dict(
         hidden='width of the inner GCN layers',
         out_channels='embedding width D (the last GCN layer)',
@@ -56,6 +61,8 @@ METHOD = MethodSpec(
         "'constant'",
         bn_momentum="batch norm's running-statistics momentum (PyTorch's "
         "convention: the newest batch's weight), in [0, 1]",
+        optimizer="'adamw' (decoupled weight decay, as the reference code's "
+        "AdamW) or 'adam' (weight decay as an L2 term)",
     ),
     # BGRL trains a fixed number of epochs (no early stopping) and
     # evaluates the last state (train_transductive.py).

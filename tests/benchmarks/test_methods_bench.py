@@ -27,7 +27,7 @@ def mb():
 
 
 GGD_CORA = dict(epochs=500, patience=0, lr=1e-3, weight_decay=0.0,
-                encoder='gcn', hidden=512, layers=1, act='prelu',
+                keep='best', encoder='gcn', hidden=512, layers=1, act='prelu',
                 proj_layers=1, feature_mask=0.2, edge_drop=0.0, power=5)
 
 
@@ -79,6 +79,14 @@ def test_run_resumes_and_refuses_mixing(mb, tmp_path, monkeypatch):
     # Seeds saved with other settings than the preset resolves to now.
     fake_seed(tmp_path / 'ggd' / 'Cora', 4, 84.0, power=10)
     with pytest.raises(SystemExit, match='would be mixed'):
+        mb.run('ggd', 'Cora', [5], [])
+    # A seed saved before a setting existed: not known to be the same.
+    (tmp_path / 'ggd' / 'Cora' / 'seed4.json').unlink()
+    fake_seed(tmp_path / 'ggd' / 'Cora', 4, 84.0)
+    run = json.loads((tmp_path / 'ggd' / 'Cora' / 'seed4.json').read_text())
+    del run['settings']['keep']
+    (tmp_path / 'ggd' / 'Cora' / 'seed4.json').write_text(json.dumps(run))
+    with pytest.raises(SystemExit, match=r"'keep': \('\(not recorded\)'"):
         mb.run('ggd', 'Cora', [5], [])
     with pytest.raises(SystemExit, match='not registered'):
         mb.run('nosuchmethod', 'Cora', [0], [])

@@ -210,6 +210,29 @@ def test_engine_optimizer_holds_no_target_weight(small_graph, monkeypatch):
     assert not held & {id(t) for t in m.target_encoder.buffers()}
     assert (seen['epochs'], seen['steps']) == (3, 1)
     assert int(m.num_steps) == 3  # on_step ran after every step
+    # The reference code's AdamW (decoupled weight decay) by default.
+    assert type(opt) is torch.optim.AdamW
+    seen.clear()
+    m = run_experiment('bgrl', small_graph, epochs=1, progress=False,
+                       verbose=False, optimizer='adam', **SMALL)
+    assert type(seen['optimizer']) is torch.optim.Adam
+    assert m['config']['optimizer'] == 'adam'
+
+
+def test_adamw_decays_the_weights_apart_from_the_gradient():
+    model = build_method('bgrl', 6, hidden=4, out_channels=4, pred_hidden=4)
+    opt = model.configure_optimizer(lr=0.1, weight_decay=0.5)
+    assert type(opt) is torch.optim.AdamW
+    assert opt.defaults['lr'] == 0.1 and opt.defaults['weight_decay'] == 0.5
+    before = [p.detach().clone() for p in model.parameters()]
+    for p in model.parameters():
+        p.grad = torch.zeros_like(p)
+    opt.step()
+    for b, p in zip(before, model.parameters()):
+        assert torch.allclose(p.detach(), b * (1 - 0.1 * 0.5))
+    adam = build_method('bgrl', 6, hidden=4, out_channels=4, pred_hidden=4,
+                        optimizer='adam').configure_optimizer(lr=0.1)
+    assert type(adam) is torch.optim.Adam
 
 
 def test_on_step_is_where_the_target_moves(small_graph):
@@ -417,7 +440,7 @@ def test_presets_name_their_source_and_flags_override():
     ('feature_mask_2', float('nan')), ('momentum', 1.01),
     ('bn_momentum', -1.0), ('lr_warmup', 1.0), ('lr_schedule', 'step'),
     ('hidden', 0), ('out_channels', 2.5), ('layers', 0),
-    ('pred_hidden', -4)])
+    ('pred_hidden', -4), ('optimizer', 'sgd')])
 def test_bad_option_names_the_option(option, value):
     with pytest.raises(ValueError, match=f"'{option}'"):
         build_method('bgrl', 6, **{option: value})
