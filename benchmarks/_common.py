@@ -197,7 +197,8 @@ def run_seed(method: str, dataset: str, seed: int, path: Path,
     folder is removed once the JSON is saved. A resumed seed's
     wall_seconds is this attempt's wall time plus the training seconds the
     checkpoint carried (earlier attempts' start-up is not counted), and
-    ``resumed`` says so."""
+    ``resumed`` says so. The seed's embeddings are kept as
+    ``embeddings/seed<seed>.pt`` beside the run folder."""
     tuned = one_thread()
     from graphcl.atomic import atomic_write_json
     from graphcl.experiment import run_experiment
@@ -246,6 +247,12 @@ def run_seed(method: str, dataset: str, seed: int, path: Path,
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_json(path, result)
     if rundir is not None:
+        # The embeddings stay (git-ignored, beside the seeds' run folders)
+        # for later studies of other probes on the same pretrained seeds.
+        kept = rundir.parent / 'embeddings' / f'seed{seed}.pt'
+        if (rundir / 'embeddings.pt').exists():
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(rundir / 'embeddings.pt'), str(kept))
         shutil.rmtree(rundir, ignore_errors=True)
     print(f"{method} {m['dataset']} seed {seed}: test "
           f"{result['test_acc']:.2f}, val {result['val_acc']:.2f}, "

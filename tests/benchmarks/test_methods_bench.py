@@ -149,6 +149,9 @@ def test_run_seed_tiny_real_run(mb, shared_root, tmp_path, monkeypatch):
     assert run['resumed'] is False and 0 <= run['test_acc'] <= 100
     assert run['wall_seconds'] >= run['pretrain_seconds'] > 0
     assert not rundir.exists()  # removed once the JSON is saved
+    # ... but the seed's embeddings are kept beside it, for probe studies
+    z = torch.load(rundir.parent / 'embeddings' / 'seed3.pt')
+    assert z.shape == (2708, 8) and torch.isfinite(z).all()
 
 
 def test_seconds_carried_by_a_checkpoint(mb, tmp_path):
