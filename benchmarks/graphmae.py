@@ -6,6 +6,7 @@ Coauthor-Physics; and the accuracy saved by the shared runner.
 
     python benchmarks/graphmae.py speed [--dataset Cora] [--blocks 3]
         [--epochs 3] [--force]
+    python benchmarks/graphmae.py probe [--dataset Cora]
     python benchmarks/graphmae.py table
 
 ``speed`` saves benchmarks/results/graphmae/speed_DATASET.json (skipped when
@@ -101,6 +102,116 @@ def memory_rows():
     return rows
 
 
+#: The official code's probe settings (configs.yml: lr_f, weight_decay_f,
+#: max_epoch_f).
+REFERENCE_PROBE = {'Cora': (0.01, 1e-4, 300), 'CiteSeer': (0.01, 0.01, 300)}
+EMBEDDINGS = RESULTS.parents[1] / 'runs' / 'benchmarks' / 'methods' / \
+    'graphmae'
+
+
+def reference_probe(z, data, lr: float, weight_decay: float, epochs: int,
+                    seed: int) -> dict:
+    """GraphMAE's own probe (graphmae/evaluation.py,
+    linear_probing_for_transductive_node_classiifcation): a linear layer
+    trained with Adam on the training nodes, scored every epoch; the model
+    of the best validation accuracy (the latest among ties) gives the
+    early-stopped test accuracy, the last epoch the final one. In %."""
+    import copy
+    import torch
+    torch.manual_seed(seed)
+    y = data.y
+    clf = torch.nn.Linear(z.size(1), int(y.max()) + 1)
+    opt = torch.optim.Adam(clf.parameters(), lr=lr,
+                           weight_decay=weight_decay)
+
+    def acc(out, mask):
+        return 100 * float((out[mask].argmax(1) == y[mask]).float().mean())
+
+    best_val, best = -1.0, None
+    for _ in range(epochs):
+        clf.train()
+        loss = torch.nn.functional.cross_entropy(clf(z)[data.train_mask],
+                                                 y[data.train_mask])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        clf.eval()
+        with torch.no_grad():
+            out = clf(z)
+        val = acc(out, data.val_mask)
+        if val >= best_val:
+            best_val, best = val, copy.deepcopy(clf)
+    with torch.no_grad():
+        return dict(final_test=acc(out, data.test_mask),
+                    early_stopped_test=acc(best(z), data.test_mask),
+                    best_val=best_val)
+
+
+def probe(dataset: str):
+    """The reference probe on every kept embedding of ``methods.py run``
+    (runs/benchmarks/methods/graphmae/DATASET/embeddings/seedK.pt), saved
+    as benchmarks/results/graphmae/reference_probe_DATASET.json."""
+    one_thread()
+    import torch
+    from graphcl.data import load_dataset
+    data = load_dataset(dataset, root=data_root())
+    lr, wd, epochs = REFERENCE_PROBE[dataset]
+    out = {}
+    for path in sorted((EMBEDDINGS / dataset / 'embeddings').glob(
+            'seed*.pt')):
+        seed = int(path.stem[4:])
+        z = torch.load(path)
+        out[seed] = reference_probe(z, data, lr, wd, epochs, seed)
+        print(dataset, seed, out[seed], flush=True)
+    if out:
+        OUT.mkdir(parents=True, exist_ok=True)
+        (OUT / f'reference_probe_{dataset}.json').write_text(json.dumps(
+            dict(dataset=dataset, lr=lr, weight_decay=wd, epochs=epochs,
+                 seeds={str(k): v for k, v in sorted(out.items())},
+                 machine=machine()), indent=1))
+
+
+def probe_rows():
+    rows = []
+    for dataset in PUBLISHED:
+        path = OUT / f'reference_probe_{dataset}.json'
+        if not path.exists():
+            continue
+        r = json.loads(path.read_text())
+        seeds = sorted(int(k) for k in r['seeds'])
+        ours = {}
+        for k in seeds:
+            p = RUNS / dataset / f'seed{k}.json'
+            if p.exists():
+                ours[k] = json.loads(p.read_text())['test_acc']
+        both = [k for k in seeds if k in ours]
+
+        def ms(v):
+            return (f'{statistics.mean(v):.2f} ± {statistics.pstdev(v):.2f}'
+                    if len(v) > 1 else f'{v[0]:.2f}')
+        if not both:
+            continue
+        rows.append(
+            f"| {dataset} | {', '.join(map(str, both))} | "
+            f"{ms([ours[k] for k in both])} | "
+            f"{ms([r['seeds'][str(k)]['early_stopped_test'] for k in both])}"
+            f" | {ms([r['seeds'][str(k)]['final_test'] for k in both])} | "
+            f"lr {r['lr']}, weight decay {r['weight_decay']}, "
+            f"{r['epochs']} epochs |")
+    if not rows:
+        return []
+    return ['', "## The same embeddings under GraphMAE's own probe", '',
+            "`python benchmarks/graphmae.py probe --dataset D` scores the "
+            "embeddings that `methods.py run` keeps (from this session on) "
+            "with the official code's probe: a linear layer trained by Adam "
+            "(configs.yml's lr_f, weight_decay_f, max_epoch_f), early-stopped "
+            "on validation accuracy, and at its last epoch. Reported beside "
+            "graphcl's probe on the same seeds; nothing is chosen by it.", '',
+            "| dataset | seeds | graphcl's probe | official probe, "
+            "early-stopped | official probe, last epoch | settings |",
+            '|---|---|---|---|---|---|'] + rows
+
+
 def table() -> str:
     lines = ['# GraphMAE', '',
              'Written by `python benchmarks/graphmae.py table`. Settings: '
@@ -152,6 +263,7 @@ def table() -> str:
     lines += ['', '## Memory estimate of full-batch training (computed by '
               '`graphcl.memory.estimate_full_batch`, not measured)', '',
               '| dataset | estimate |', '|---|---|'] + memory_rows()
+    lines += probe_rows()
     return '\n'.join(lines) + '\n'
 
 
@@ -166,9 +278,13 @@ def main(argv=None):
     s.add_argument('--epochs', type=int, default=3)
     s.add_argument('--force', action='store_true')
     sub.add_parser('table')
+    pr = sub.add_parser('probe')
+    pr.add_argument('--dataset', default='Cora', choices=list(PUBLISHED))
     args = p.parse_args(argv)
     if args.command == 'speed':
         speed(args.dataset, args.blocks, args.epochs, args.force)
+    if args.command == 'probe':
+        probe(args.dataset)
     write('graphmae.md', table())
 
 
