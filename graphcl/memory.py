@@ -67,7 +67,10 @@ __all__ = ['GraphStats', 'MethodMemory', 'MemoryEstimate', 'MemoryHook',
            'suggest_minibatch', 'check_fits', 'parse_memory', 'format_bytes',
            'memory_hook', 'csr_bytes', 'encoder_layers', 'plain_training',
            'plain_inference', 'probe_bytes', 'larger', 'generic_memory',
-           'dgi_memory', 'grace_memory']
+           'first_steps', 'INPUT_CHECK_BYTES',
+           'gcn_views_path', 'gcn_views_memory', 'fast_gcn_constants',
+           'fast_gcn_first_step',
+           'dgi_memory', 'grace_memory', 'ggd_memory']
 
 FLOAT = 4   # bytes of a float32 value
 INDEX = 8   # bytes of an int64 index
@@ -289,10 +292,15 @@ class MethodMemory:
             per view, transient messages, work buffers.
         embedding (dict): The peak of computing the embeddings of all
             nodes and probing them, beyond the same.
+        first_step (dict, optional): A transient of the first step only
+            (building a cache), beyond the data, parameters and constants
+            alone; the estimate takes the largest of it and
+            :func:`first_steps`.
     """
     constants: Dict[str, int] = field(default_factory=dict)
     training: Dict[str, int] = field(default_factory=dict)
     embedding: Dict[str, int] = field(default_factory=dict)
+    first_step: Dict[str, int] = field(default_factory=dict)
 
 
 #: ``memory(stats, options, model) -> MethodMemory``: a method's hook
@@ -308,9 +316,12 @@ class MemoryEstimate:
     (every part a ``{label: bytes}`` dict).
 
     :attr:`total` is ``baseline + data + parameters + constants +
-    max(training, retained + embedding)``, where :attr:`retained` is what
-    of the training step the allocator keeps resident after it (its small
-    blocks, when :func:`graphcl.perf.tune_cpu_allocator` is on);
+    max(first step, training, retained + embedding)``, where
+    :attr:`first_step` holds the transients before and at the first step
+    (:func:`first_steps`: the features' row-normalisation, the input
+    check), :attr:`training` a training step's peak and :attr:`retained`
+    what of the training step the allocator keeps resident after it (its
+    small blocks, when :func:`graphcl.perf.tune_cpu_allocator` is on);
     ``str(estimate)`` prints the breakdown.
     """
     method: str
@@ -325,14 +336,17 @@ class MemoryEstimate:
     options: Dict[str, Any] = field(default_factory=dict)
     retained: int = 0
     command: str = ''
+    normalize_features: bool = True
+    first_step: Dict[str, int] = field(default_factory=dict)
 
     @property
     def parts(self) -> Dict[str, int]:
-        return dict(baseline=self.baseline, data=sum(self.data.values()),
-                    parameters=sum(self.parameters.values()),
-                    constants=sum(self.constants.values()),
-                    training=sum(self.training.values()),
-                    embedding=self.retained + sum(self.embedding.values()))
+        return {'baseline': self.baseline, 'data': sum(self.data.values()),
+                'parameters': sum(self.parameters.values()),
+                'constants': sum(self.constants.values()),
+                'first step': sum(self.first_step.values()),
+                'training': sum(self.training.values()),
+                'embedding': self.retained + sum(self.embedding.values())}
 
     @property
     def held(self) -> int:
@@ -342,19 +356,25 @@ class MemoryEstimate:
 
     @property
     def peak_phase(self) -> str:
+        r"""``'first step'``, ``'training'`` or ``'embedding'``: the phase
+        of the peak (the later one on a tie)."""
         p = self.parts
-        return 'training' if p['training'] >= p['embedding'] else 'embedding'
+        return max(('embedding', 'training', 'first step'),
+                   key=lambda k: p[k])
 
     @property
     def total(self) -> int:
         r"""The estimated peak, in bytes."""
         p = self.parts
-        return self.held + max(p['training'], p['embedding'])
+        return self.held + max(p['first step'], p['training'],
+                               p['embedding'])
 
     @property
     def training_total(self) -> int:
-        r"""The estimated peak of the training phase alone."""
-        return self.held + self.parts['training']
+        r"""The estimated peak until the end of training (the first step's
+        transients or a training step's peak)."""
+        p = self.parts
+        return self.held + max(p['first step'], p['training'])
 
     @property
     def device_bytes(self) -> int:
@@ -386,12 +406,14 @@ class MemoryEstimate:
         for title, part in (('data', self.data),
                             ('parameters and optimizer', self.parameters),
                             ('graph constants', self.constants),
+                            ('first step (peak)', self.first_step),
                             ('training step (peak)', self.training),
                             ('embedding and probe (peak)', embedding)):
             lines.append(f"  {title}: {format_bytes(sum(part.values()))}")
             lines += [f"    {k}: {format_bytes(v)}" for k, v in part.items()]
         lines.append(f"  total: baseline + data + parameters + constants + "
-                     f"max(training, embedding) = {format_bytes(self.total)}")
+                     f"max(first step, training, embedding) = "
+                     f"{format_bytes(self.total)}")
         return '\n'.join(lines)
 
     def __repr__(self) -> str:
@@ -632,6 +654,121 @@ def generic_memory(stats: GraphStats, options: Dict[str, Any],
     return MethodMemory({}, training, embedding)
 
 
+def gcn_views_path(model: Module, *encoders: str) -> bool:
+    r"""Whether a two-view method's full-batch objective takes the CSR
+    fast path of :mod:`graphcl.models.gcn_views` (BGRL, GRACE): the
+    model's ``fast_path`` is on and every encoder named in
+    :obj:`encoders` (attributes of :obj:`model`, e.g. ``'encoder'``,
+    ``'target_encoder'``) passes the path's encoder checks. The graph's
+    own checks (dense or CSR features without gradients, a ``[2, E]``
+    ``edge_index``) pass for the graphs the engine trains on."""
+    if not getattr(model, 'fast_path', False):
+        return False
+    from .models.gcn_views import _encoder_refusal
+    found = [getattr(model, name, None) for name in encoders]
+    return all(e is not None and _encoder_refusal(e) is None for e in found)
+
+
+def gcn_views_memory(stats: GraphStats, layers: Sequence[Layer],
+                     edge_keep: Sequence[float], masked: int,
+                     tensors_per_layer: Optional[int] = None,
+                     prefix: str = '') -> 'tuple[Breakdown, Breakdown]':
+    r"""``(constants, training)`` of the two-view CSR fast path
+    (:func:`~graphcl.models.gcn_views.draw_gcn_views`,
+    :func:`~graphcl.models.gcn_views.gcn_view_forward`), shared by the
+    hooks of the methods that take it (:func:`grace_memory`,
+    :func:`~graphcl.models.bgrl_memory.bgrl_memory`); the method adds its
+    head, loss and gradients.
+
+    * constants: features at most
+      :data:`~graphcl.sampling.features.SPARSE_DENSITY` non-zero are
+      cached as CSR rows (:class:`~graphcl.models.gcn_views.
+      SparseFeatureCache`, 12 bytes per non-zero).
+    * the :obj:`masked` views' feature copies: of the CSR rows, with the
+      transposes the first layer's backward builds (two CSR matrices per
+      view); of dense features, one :math:`(N, F)` copy per view.
+    * per view (one per entry of :obj:`edge_keep`, the fraction of edges
+      it keeps): its ``edge_index`` (:math:`16pE` bytes) and its
+      normalised adjacency with the transpose, two CSR matrices of
+      :math:`pE + N` non-zeros; no per-edge messages.
+    * per layer and view with autograd, :obj:`tensors_per_layer`
+      :math:`(N, c_\mathrm{out})` tensors kept for the backward pass
+      (default: the layer's ``act_saves``: the propagated rows, which the
+      activation saves, and its output, which the next layer or the head
+      saves; one for an activation that keeps its output only). The
+      transformed rows :math:`\mathbf{H}\mathbf{W}` are not kept: the
+      sparse product needs only the adjacency for its backward pass.
+    """
+    from .sampling.features import SPARSE_DENSITY
+    n = stats.num_nodes
+    constants, training = Breakdown(), Breakdown()
+    widest = max((layer.c_out for layer in layers), default=1)
+    nd = n * widest * FLOAT
+    if stats.feature_nnz is not None and (
+            stats.sparse_features or stats.density <= SPARSE_DENSITY):
+        nnz = stats.feature_nnz
+        constants.add('features as CSR rows (cache)', csr_bytes(n, nnz))
+        training.add('masked copies of the CSR rows and their transposes '
+                     '(first layer backward)',
+                     2 * masked * csr_bytes(n, nnz), nnz * INDEX)
+    else:
+        training.add('corrupted copies of the features',
+                     masked * stats.feature_bytes(),
+                     n * stats.num_features * FLOAT)
+    edges = [int(stats.num_edges * k) + n for k in edge_keep]
+    training.add('normalised adjacency and transpose per view (CSR)',
+                 sum(2 * csr_bytes(n, e) for e in edges),
+                 max(edges, default=0) * INDEX)
+    training.add('edges of the views',
+                 sum(2 * int(stats.num_edges * k) * INDEX
+                     for k in edge_keep), stats.num_edges * INDEX)
+    counts = {layer.act_saves if tensors_per_layer is None
+              else tensors_per_layer for layer in layers}
+    per_layer = f'{counts.pop()} x N x c' if len(counts) == 1 else \
+        "the activation's N x c tensors"
+    training.add(f'{prefix}activations ({per_layer} per layer, '
+                 f'{len(layers)} layers x {len(edge_keep)} views)',
+                 len(edge_keep) * sum(
+                     (layer.act_saves if tensors_per_layer is None
+                      else tensors_per_layer) * n * layer.c_out * FLOAT
+                     for layer in layers), nd)
+    return constants, training
+
+
+def fast_gcn_constants(stats: GraphStats) -> Breakdown:
+    r"""The graph constants of DGI's and GGD's fast path
+    (:class:`~graphcl.models.dgi_fast.FastGCNCache`): the normalised
+    adjacency and its transpose (CSR, :math:`E + N` non-zeros each) and,
+    for features given sparse or under
+    :data:`~graphcl.models.dgi_fast.SPARSE_FEATURE_DENSITY` non-zero,
+    :math:`\mathbf{X}` and :math:`\mathbf{X}^\top` as CSR."""
+    from .models.dgi_fast import SPARSE_FEATURE_DENSITY
+    n, f = stats.num_nodes, stats.num_features
+    out = Breakdown()
+    out.add('normalised adjacency and transpose (CSR)',
+            2 * csr_bytes(n, stats.edges_with_self_loops))
+    if stats.sparse_features or stats.density < SPARSE_FEATURE_DENSITY:
+        nnz = stats.feature_nnz if stats.feature_nnz is not None else n * f
+        out.add('features and transpose (CSR cache)',
+                csr_bytes(n, nnz) + csr_bytes(f, nnz))
+    return out
+
+
+def fast_gcn_first_step(stats: GraphStats) -> Breakdown:
+    r"""The first step's transient of DGI's and GGD's fast path: for dense
+    features, :class:`~graphcl.models.dgi_fast.FastGCNCache` judges their
+    density by ``(x != 0).sum()``, an :math:`N \times F` bool mask whose
+    sum makes an int64 copy of it (:math:`9NF` bytes, measured: 859 MiB
+    for 20,000 x 5,000 entries; 2.4 GiB on Coauthor-Physics), before
+    anything else of the step is allocated."""
+    out = Breakdown()
+    if not stats.sparse_features:
+        entries = stats.num_nodes * stats.num_features
+        out.add("fast path cache: density check (x != 0).sum(), N x F bool "
+                "mask and its int64 copy", 9 * entries, entries)
+    return out
+
+
 # ----------------------------------------------------------------------
 # Built-in methods' hooks.
 
@@ -666,7 +803,9 @@ def dgi_memory(stats: GraphStats, options: Dict[str, Any],
       (CSR, :math:`E' = E + N` non-zeros each), the adjacency with a bias
       column and, for features under 10 % non-zero,
       :math:`\mathbf{X}` and :math:`\mathbf{X}^\top` as CSR; a step holds
-      three :math:`(N, D)` work buffers and the permuted adjacency.
+      three :math:`(N, D)` work buffers and the permuted adjacency. The
+      first step builds the cache (:func:`fast_gcn_first_step`: its
+      density check of dense features, :math:`9NF` bytes).
     * **fast** (GCN layers, feature shuffling): the same constants but the
       bias column; per layer four :math:`(N, D)` activations (both
       branches before and after the activation), the head's two gradients
@@ -683,18 +822,12 @@ def dgi_memory(stats: GraphStats, options: Dict[str, Any],
     d = int(getattr(model, 'hidden_channels', 0) or _width(model, options))
     layers = layers or [Layer(f, d, d)]
     path = _dgi_path(model, stats)
-    constants = Breakdown()
+    constants = fast_gcn_constants(stats) if path != 'plain' else \
+        Breakdown()
+    first = fast_gcn_first_step(stats) if path != 'plain' else {}
     training = Breakdown()
     e1 = stats.edges_with_self_loops
     nd = n * d * FLOAT
-    if path != 'plain':
-        constants.add('normalised adjacency and transpose (CSR)',
-                      2 * csr_bytes(n, e1))
-        if stats.sparse_features or stats.density < 0.10:
-            nnz = stats.feature_nnz if stats.feature_nnz is not None else \
-                n * f
-            constants.add('features and transpose (CSR cache)',
-                          csr_bytes(n, nnz) + csr_bytes(f, nnz))
     if path == 'fused':
         constants.add('adjacency with a bias column (CSR)',
                       csr_bytes(n, e1 + n))
@@ -712,19 +845,39 @@ def dgi_memory(stats: GraphStats, options: Dict[str, Any],
         training.merge(plain_training(stats, layers, views=2,
                                       feature_copies=1))
     embedding = larger(plain_inference(stats, layers), probe_bytes(stats, d))
-    return MethodMemory(constants, training, embedding)
+    return MethodMemory(constants, training, embedding, first)
 
 
 def grace_memory(stats: GraphStats, options: Dict[str, Any],
                  model: Module) -> MethodMemory:
-    r"""GRACE (:mod:`graphcl.models.grace`): two views, each with its own
-    masked copy of the features and a fraction of the edges
-    (:func:`plain_training` with the views' edge-dropping rates), the
-    projection head (three :math:`(N, \cdot)` activations per view) and
-    the blocked NT-Xent loss, :math:`O(ND + BN)`: the :math:`2N`
-    normalised rows kept, and in the backward pass two blocks of
-    :math:`B \times 2N` similarities and the rows' gradient
-    (``block_size=0``: three dense :math:`2N \times 2N` matrices)."""
+    r"""GRACE (:mod:`graphcl.models.grace`), by the path its objective
+    takes (:func:`gcn_views_path`, asked of the model): two views, each
+    with its own masked copy of the features (where its rate is above 0)
+    and a fraction of the edges, through the shared encoder with autograd.
+
+    * **fast path** (:mod:`graphcl.models.gcn_views`, the default for
+      GRACE's GCN encoder): :func:`gcn_views_memory`: the CSR feature
+      rows cached for features at most 10 % non-zero, the views' masked
+      copies (CSR with their transposes, or dense), each view's
+      normalised adjacency and its transpose (CSR, no per-edge
+      messages), and per layer and view the propagated rows and the
+      activation's output (two :math:`(N, c)` tensors; one for ReLU).
+    * **plain path** (any other encoder, ``fast_path = False``):
+      :func:`plain_training` over the two views (PyG's per-edge messages,
+      the views' edge-dropping rates).
+
+    Both add the projection head (per view its first layer's output,
+    saved by the ELU, and the ELU's output, saved by the second layer:
+    :math:`2 \times (N, P)`), the NT-Xent rows (the :math:`2N` pooled
+    rows scaled by their largest entry, which the normalisation saves,
+    and the normalised rows, which the loss saves:
+    :math:`2 \times (2N, D)`) and, on top of all that, the larger of the
+    loss's transient (blocked, :math:`O(ND + BN)`: in the backward pass
+    two blocks of :math:`B \times 2N` similarities and the rows'
+    gradient :math:`(2N, D)`; ``block_size=0``: three dense
+    :math:`2N \times 2N` matrices) and, on the fast path, the gradients
+    of one layer (:math:`4 \times (N, c)`). The embeddings come from
+    PyG's layers (:func:`plain_inference`)."""
     n = stats.num_nodes
     d = int(options.get('hidden') or _width(model, options))
     proj = int(options.get('proj_hidden') or d)
@@ -735,24 +888,128 @@ def grace_memory(stats: GraphStats, options: Dict[str, Any],
                  if float(options.get(f'feature_mask_{v}', 1.0) or 0.0) > 0)
     block = int(options.get('block_size') or 0)
     if block:
-        loss = {f'NT-Xent in blocks of {block} rows':
-                (2 * min(block, 2 * n) * 2 * n + 2 * n * d) * FLOAT}
+        rows = min(block, 2 * n)
+        loss = (f'NT-Xent in blocks of {block} rows (backward: 2 x B x 2N '
+                f'and 2N x D)', (2 * rows * 2 * n + 2 * n * d) * FLOAT,
+                rows * 2 * n * FLOAT)
     else:
-        loss = {'NT-Xent similarity matrix (2N x 2N)':
-                3 * (2 * n) ** 2 * FLOAT}
-    training = plain_training(
-        stats, layers, views=2, feature_copies=masked, edge_keep=keep,
-        saved={'projection head (2 views)': 2 * n * (2 * proj + d) * FLOAT,
-               'NT-Xent normalised rows (2N x D)': 2 * n * d * FLOAT},
-        transient=loss)
+        loss = ('NT-Xent similarity matrix (3 x 2N x 2N)',
+                3 * (2 * n) ** 2 * FLOAT, (2 * n) ** 2 * FLOAT)
+    head = {'projection head (2 views: 2 x N x P)': 2 * n * 2 * proj * FLOAT,
+            'NT-Xent rows, scaled and normalised (2 x 2N x D)':
+            2 * 2 * n * d * FLOAT}
+    if gcn_views_path(model, 'encoder'):
+        constants, training = gcn_views_memory(stats, layers, keep, masked)
+        nd = n * max(layer.c_out for layer in layers) * FLOAT
+        for label, nbytes in head.items():
+            training.add(label, nbytes, nd)
+        if 4 * nd >= loss[1]:
+            training.add('gradients of one layer (4 x N x c)', 4 * nd, nd)
+        else:
+            training.add(*loss)
+    else:
+        constants = Breakdown()
+        training = plain_training(stats, layers, views=2,
+                                  feature_copies=masked, edge_keep=keep,
+                                  saved=head, transient=dict([loss[:2]]))
     embedding = larger(plain_inference(stats, layers), probe_bytes(stats, d))
-    return MethodMemory({}, training, embedding)
+    return MethodMemory(constants, training, embedding)
+
+
+def _ggd_fast(model: Module, stats: GraphStats, augment: bool) -> bool:
+    # Whether GGD's objective (augment=True) or embed (augment=False)
+    # takes the fast path, asked of the model on fake inputs of the
+    # graph's shape.
+    try:
+        w = model.encoder.convs[0].lin.weight
+        mode = getattr(w, 'fake_mode', None)
+        if mode is None:  # a model with memory: fake inputs all the same
+            from torch._subclasses.fake_tensor import FakeTensorMode
+            mode = FakeTensorMode()
+        with mode:  # shapes, no memory
+            x = torch.empty(stats.num_nodes, max(stats.num_features, 1),
+                            dtype=w.dtype, device=w.device)
+            ei = torch.empty(2, stats.num_edges, dtype=torch.long,
+                             device=w.device)
+        return model.fast_path_refusal((x, ei), augment=augment) is None
+    except Exception:  # not GGD's parts, or no fake tensors: plain
+        return False
+
+
+def ggd_memory(stats: GraphStats, options: Dict[str, Any],
+               model: Module) -> MethodMemory:
+    r"""GGD (:mod:`graphcl.models.ggd`), by the path its objective takes
+    (asked of the model: :meth:`~graphcl.models.ggd.GGD.fast_path_refusal`
+    on fake inputs of the graph's shape).
+
+    * **fast path** (GCN encoder, feature shuffling, feature-column
+      dropping or none: the default): the graph constants of
+      :class:`~graphcl.models.dgi_fast.FastGCNCache`
+      (:func:`fast_gcn_constants`). A step keeps, per branch (the
+      augmented graph and its shuffled copy) and layer, the propagated
+      rows and the activation's output (two :math:`(N, c)` tensors, the
+      fused PReLU and score's too; one for ReLU); the column dropping
+      acts on :math:`\mathbf{W}`, not on a copy of the features. On top
+      of it the larger of the transients: :math:`\mathbf{X}\mathbf{W}`
+      and its permuted rows in the forward pass, the gradients of one
+      layer in the backward pass (:math:`4 \times (N, c)`).
+      The first step builds the cache: for dense features its density
+      check allocates :math:`9NF` bytes (:func:`fast_gcn_first_step`;
+      2.4 GiB on Coauthor-Physics, the peak of the run).
+    * **plain path** (any other encoder or augmentation):
+      :func:`plain_training` over the two branches, with the augmented
+      copy of the features (when columns are dropped) and the shuffled
+      one.
+
+    The embeddings: the encoder's forward pass without gradients (fast:
+    two :math:`(N, D)`; plain: :func:`plain_inference`), then the
+    propagation :math:`\mathbf{H} + \hat{\mathbf{A}}^n\mathbf{H}`,
+    which holds :math:`\mathbf{H}`, the current power and the next
+    (:math:`3 \times (N, D)`) with the normalised edges and their CSR
+    matrix (48 bytes per edge with self-loops), or the probe, whichever
+    is larger."""
+    n, f = stats.num_nodes, stats.num_features
+    d = int(options.get('hidden') or _width(model, options))
+    layers = encoder_layers(model) or [Layer(f, d, d)]
+    widest = max(layer.c_out for layer in layers)
+    nd = n * widest * FLOAT
+    keep = 1.0 - float(options.get('edge_drop') or 0.0)
+    dropped = float(options.get('feature_mask') or 0.0) > 0
+    first = {}
+    if _ggd_fast(model, stats, augment=True):
+        constants = fast_gcn_constants(stats)
+        first = fast_gcn_first_step(stats)
+        training = Breakdown()
+        training.add(f'activations ({len(layers)} layers x 2 branches: the '
+                     f'propagated rows and the activation\'s output)',
+                     2 * sum(layer.act_saves * n * layer.c_out * FLOAT
+                             for layer in layers), nd)
+        training.add('gradients of one layer (4 x N x c)', 4 * nd, nd)
+    else:
+        constants = Breakdown()
+        training = plain_training(stats, layers, views=2,
+                                  feature_copies=1 + int(dropped),
+                                  edge_keep=[keep, keep])
+    if _ggd_fast(model, stats, augment=False):
+        encode = {'encoder forward (fast path: 2 x N x D)': 2 * n * d * FLOAT}
+    else:
+        encode = plain_inference(stats, layers)
+    power = options.get('power', 0)
+    propagation = {}
+    if isinstance(power, int) and power > 0:
+        propagation = {
+            f'propagation H + A^{power} H (3 x N x D, the normalised edges '
+            f'and their CSR matrix)': 3 * n * d * FLOAT
+            + stats.edges_with_self_loops * (4 * INDEX + 4 * FLOAT)}
+    embedding = larger(encode, propagation, probe_bytes(stats, d))
+    return MethodMemory(constants, training, embedding, first)
 
 
 def memory_hook(spec) -> MemoryHook:
     r"""The memory hook of a :class:`~graphcl.models.MethodSpec`: its
     ``memory`` field (DGI: :func:`dgi_memory`, GRACE:
-    :func:`grace_memory`), else :func:`generic_memory`."""
+    :func:`grace_memory`, GGD: :func:`ggd_memory`), else
+    :func:`generic_memory`."""
     from .models.registry import resolve
     hook = getattr(spec, 'memory', None)
     return generic_memory if hook is None else resolve(hook)
@@ -802,12 +1059,44 @@ def _parameter_bytes(model: Module) -> Dict[str, int]:
 
 def _data_bytes(stats: GraphStats, normalize_features: bool
                 ) -> Dict[str, int]:
+    # The engine replaces data.x by its row-normalised copy: one copy is
+    # held through training (both only while normalising, see
+    # first_steps).
     kind = 'sparse CSR' if stats.sparse_features else 'dense'
     out = {f'features ({kind})': stats.feature_bytes()}
-    if normalize_features:
-        out['row-normalised features'] = stats.feature_bytes()
     out['edge_index'] = 2 * stats.num_edges * INDEX
     out['labels and masks'] = stats.num_nodes * (INDEX + 3)
+    return out
+
+
+#: Bytes per feature entry of the input check every method makes on its
+#: first step (:func:`graphcl.validation.check_node_data`:
+#: ``~torch.isfinite(x)``, which computes :math:`|x|` (4 bytes) and three
+#: bool masks: ``x == x``, ``|x| != inf`` and their conjunction).
+#: Measured: 833 MiB on Coauthor-CS's 18,333 x 6,805 features.
+INPUT_CHECK_BYTES = 7
+
+
+def first_steps(stats: GraphStats, normalize_features: bool = True
+                ) -> List[Breakdown]:
+    r"""The transients before and at the first training step, each on top
+    of the data alone (nothing of a step is held yet): the row-normalised
+    copy of the features while the original is alive
+    (:obj:`normalize_features`), and the input check of the first step
+    (:data:`INPUT_CHECK_BYTES` per stored feature entry: ``torch.isfinite``
+    of dense features, of the stored values of sparse ones). The engine's
+    own check of the loaded graph, before the estimate, is as large."""
+    entries = (stats.feature_nnz if stats.sparse_features else
+               stats.num_nodes * stats.num_features)
+    out = [Breakdown().add(
+        "input check: isfinite(x), |x| and three bool masks "
+        f"({INPUT_CHECK_BYTES} bytes per feature entry)",
+        INPUT_CHECK_BYTES * entries, entries)]
+    if normalize_features:
+        out.append(Breakdown().add(
+            'row-normalisation: the features before and after',
+            stats.feature_bytes(), stats.num_nodes * stats.num_features
+            * FLOAT))
     return out
 
 
@@ -837,8 +1126,9 @@ def estimate_full_batch(data, method, options: Optional[Dict[str, Any]]
         options (dict, optional): The method's options (as resolved by
             :func:`graphcl.models.method_settings`; training settings are
             ignored); defaults for the rest.
-        normalize_features (bool): Whether the run keeps a row-normalised
-            copy of the features. (default: :obj:`True`)
+        normalize_features (bool): Whether the run row-normalises the
+            features first (into a copy that replaces them).
+            (default: :obj:`True`)
         seeds (int): Seeds in the run: from the second one on, the
             previous seed's embeddings are held during training.
             (default: ``1``)
@@ -862,11 +1152,14 @@ def estimate_full_batch(data, method, options: Optional[Dict[str, Any]]
         width = _width(model, options)
         training.add('previous seed\'s embeddings',
                      stats.num_nodes * width * FLOAT)
-    return MemoryEstimate(spec.name, 'full batch', stats, int(baseline),
-                          _data_bytes(stats, normalize_features),
-                          _parameter_bytes(model), dict(part.constants),
-                          dict(training), dict(part.embedding), options,
-                          _retained(training, allocator_tuned))
+    return MemoryEstimate(
+        spec.name, 'full batch', stats, int(baseline),
+        _data_bytes(stats, normalize_features), _parameter_bytes(model),
+        dict(part.constants), dict(training), dict(part.embedding), options,
+        _retained(training, allocator_tuned),
+        normalize_features=normalize_features,
+        first_step=dict(larger(*first_steps(stats, normalize_features),
+                               part.first_step)))
 
 
 def _retained(training: Dict[str, int], tuned: Optional[bool]) -> int:
@@ -949,7 +1242,10 @@ def estimate_minibatch(data, method, options: Optional[Dict[str, Any]]
     est = MemoryEstimate(spec.name, f'mini-batch: --batch-size {batch_size}'
                          f' --fanout {",".join(map(str, fanout))}', stats,
                          int(baseline), data_bytes, _parameter_bytes(model),
-                         {}, training, embedding, options)
+                         {}, training, embedding, options,
+                         normalize_features=normalize_features,
+                         first_step=dict(larger(*first_steps(
+                             stats, normalize_features))))
     est.command = _command(spec, stats, batch_size, fanout)
     return est
 
@@ -968,7 +1264,7 @@ def suggest_minibatch(estimate: MemoryEstimate, limit: int
     layers = options.get('layers', spec.defaults.get('layers', 2))
     layers = layers if isinstance(layers, int) and layers > 0 else 2
     fanout = [SUGGESTED_FANOUT] * layers
-    normalize = any(k.startswith('row-normalised') for k in estimate.data)
+    normalize = estimate.normalize_features
     for b in SUGGESTED_BATCH_SIZES:
         est = estimate_minibatch(estimate.stats, spec, options,
                                  batch_size=b, fanout=fanout,

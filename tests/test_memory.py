@@ -74,11 +74,12 @@ def test_breakdown_adds_up_and_prints():
     est = estimate_full_batch(CORA, 'dgi', {})
     p = est.parts
     assert est.total == (p['baseline'] + p['data'] + p['parameters']
-                         + p['constants'] + max(p['training'],
+                         + p['constants'] + max(p['first step'],
+                                                p['training'],
                                                 p['embedding']))
     assert est.baseline == BASELINE_BYTES
     text = str(est)
-    for word in ('features (dense)', 'row-normalised features',
+    for word in ('features (dense)', 'density check',
                  'edge_index', 'Adam moments', 'best state',
                  'normalised adjacency', 'work buffers', 'encoder forward',
                  format_bytes(est.total)):
@@ -109,7 +110,13 @@ def test_sparse_features_counted_as_sparse():
     est_d = estimate_full_batch(dense, 'dgi', {})
     assert est_s.data['features (sparse CSR)'] == csr_bytes(n, nnz)
     assert est_d.data['features (dense)'] == n * f * 4
-    assert est_s.total < est_d.total - n * f * 4
+    # The first step reads every dense entry (DGI's cache checks their
+    # density: 9 bytes each), only the stored ones of sparse features.
+    assert est_d.parts['first step'] == 9 * n * f
+    assert est_s.parts['first step'] == csr_bytes(n, nnz)  # normalising
+    # Sparse pays its CSR rows and DGI's cache of them and their
+    # transpose, not N x F.
+    assert est_s.total < est_d.total - n * f * 4 + 3 * csr_bytes(n, nnz)
     # from_data reads a sparse x as sparse, and counts dense non-zeros.
     x = torch.zeros(50, 30)
     x[::7, 3] = 1.0
@@ -317,3 +324,167 @@ def test_cli_hidden_100000_refused_with_estimate(tmp_path, small_graph,
     err = capsys.readouterr().err
     assert code == 2 and 'graphcl: error:' in err and 'GiB' in err
     assert 'Traceback' not in err
+
+
+# --- the first step, the two-view fast path, GGD and GraphMAE --------------
+
+def test_first_step_transients_and_one_copy_of_the_features():
+    s = GraphStats(100, 10, 20)
+    est = estimate_full_batch(s, 'grace', {})
+    # The engine replaces x by its row-normalised copy: one copy held.
+    assert est.data['features (dense)'] == 100 * 20 * 4
+    assert not any('normalised' in k for k in est.data)
+    # Before the first step, both copies; at it, the input check's |x|
+    # and three bool masks (7 bytes per entry): the larger counts.
+    assert est.first_step == {
+        'input check: isfinite(x), |x| and three bool masks (7 bytes per '
+        'feature entry)': 7 * 100 * 20}
+    sparse = GraphStats(100, 10, 20, 50, sparse_features=True)
+    est = estimate_full_batch(sparse, 'grace', {})
+    assert est.first_step == {'row-normalisation: the features before '
+                              'and after': csr_bytes(100, 50)}
+    assert sum(estimate_full_batch(sparse, 'grace', {},
+                                   normalize_features=False)
+               .first_step.values()) == 7 * 50
+    p = est.parts
+    assert est.total == est.held + max(p['first step'], p['training'],
+                                       p['embedding'])
+    assert est.training_total == est.held + max(p['first step'],
+                                                p['training'])
+
+
+GRACE_SMALL = dict(hidden=8, proj_hidden=4, layers=2, act='relu',
+                   edge_drop_1=0.5, edge_drop_2=0.25, feature_mask_1=0.3,
+                   feature_mask_2=0.4, tau=0.5, block_size=16)
+
+
+def _built(method, f, **options):
+    from graphcl.models import build_method
+    opts = {**get_method(method).defaults, **options}
+    return build_method(method, f, seed=0, **opts), opts
+
+
+def test_grace_memory_follows_the_path():
+    s = GraphStats(1000, 8000, 50)
+    model, opts = _built('grace', 50, **GRACE_SMALL)
+    fast = grace_memory(s, opts, model)
+    assert fast.constants == {}  # dense features: no CSR rows
+    assert fast.training == {
+        'corrupted copies of the features': 2 * 1000 * 50 * 4,
+        'normalised adjacency and transpose per view (CSR)':
+        2 * csr_bytes(1000, 4000 + 1000) + 2 * csr_bytes(1000, 6000 + 1000),
+        'edges of the views': 2 * 4000 * 8 + 2 * 6000 * 8,
+        # ReLU keeps its output only: one (N, c) per layer and view.
+        'activations (1 x N x c per layer, 2 layers x 2 views)':
+        2 * 1000 * (16 + 8) * 4,
+        'projection head (2 views: 2 x N x P)': 2 * 1000 * 2 * 4 * 4,
+        'NT-Xent rows, scaled and normalised (2 x 2N x D)':
+        2 * 2000 * 8 * 4,
+        # Two blocks of 16 x 2N and the rows' gradient, above the
+        # gradients of one layer (4 x 1000 x 16 floats).
+        'NT-Xent in blocks of 16 rows (backward: 2 x B x 2N and 2N x D)':
+        (2 * 16 * 2000 + 2000 * 8) * 4}
+    model.fast_path = False
+    plain = grace_memory(s, opts, model)
+    assert any('per-edge messages' in k for k in plain.training)
+    assert not any('CSR' in k for k in plain.training)
+    # An encoder the path refuses (a cached GCNConv) takes the plain one.
+    model.fast_path = True
+    model.encoder.convs[0].cached = True
+    assert grace_memory(s, opts, model).training == plain.training
+    # The model built without memory for the estimate takes the fast path.
+    est = estimate_full_batch(s, 'grace', GRACE_SMALL)
+    assert 'normalised adjacency and transpose per view (CSR)' in \
+        est.training
+
+
+def test_two_view_fast_path_is_shared_by_grace_and_bgrl():
+    from graphcl.memory import gcn_views_memory
+    from graphcl.models.bgrl_memory import bgrl_memory
+    s = GraphStats(1000, 8000, 50, 1000)  # 2 % non-zero: CSR rows
+    constants, views = gcn_views_memory(s, [], [0.5, 0.75], masked=2)
+    assert constants == {'features as CSR rows (cache)':
+                         csr_bytes(1000, 1000)}
+    assert views['masked copies of the CSR rows and their transposes '
+                 '(first layer backward)'] == 4 * csr_bytes(1000, 1000)
+    grace, opts = _built('grace', 50, **GRACE_SMALL)
+    bgrl, bopts = _built('bgrl', 50, hidden=8, out_channels=4,
+                         pred_hidden=8, edge_drop_1=0.5, edge_drop_2=0.25)
+    g = grace_memory(s, opts, grace)
+    b = bgrl_memory(s, bopts, bgrl)
+    assert g.constants == b.constants == constants
+    for key in ('masked copies of the CSR rows and their transposes '
+                '(first layer backward)',
+                'normalised adjacency and transpose per view (CSR)',
+                'edges of the views'):
+        assert g.training[key] == b.training[key]
+    # BGRL's online layers keep three (N, c): rows, batch norm, PReLU.
+    assert b.training['online activations (3 x N x c per layer, 2 layers '
+                      'x 2 views)'] == 2 * 3 * 1000 * (8 + 4) * 4
+
+
+def test_ggd_memory():
+    from graphcl.memory import ggd_memory
+    assert memory_hook(get_method('ggd')) is ggd_memory
+    s = GraphStats(1000, 8000, 50)
+    model, opts = _built('ggd', 50, hidden=8, power=3)
+    fast = ggd_memory(s, opts, model)
+    assert fast.constants == {'normalised adjacency and transpose (CSR)':
+                              2 * csr_bytes(1000, 9000)}
+    # Building the cache, the density check's bool mask and int64 copy.
+    assert list(fast.first_step.values()) == [9 * 1000 * 50]
+    assert fast.training == {
+        # PReLU: the propagated rows and its output, in both branches.
+        'activations (1 layers x 2 branches: the propagated rows and the '
+        'activation\'s output)': 2 * 2 * 1000 * 8 * 4,
+        'gradients of one layer (4 x N x c)': 4 * 1000 * 8 * 4}
+    assert fast.embedding == {
+        'propagation H + A^3 H (3 x N x D, the normalised edges and their '
+        'CSR matrix)': 3 * 1000 * 8 * 4 + 9000 * 48}
+    wide = GraphStats(1000, 8000, 500)
+    est = estimate_full_batch(wide, 'ggd', dict(hidden=8, power=3))
+    assert sum(est.first_step.values()) == 9 * 1000 * 500
+    assert est.peak_phase == 'first step'
+    # Sparse features: no density check, X and X^T cached as CSR.
+    sparse = ggd_memory(GraphStats(1000, 8000, 50, 1000,
+                                   sparse_features=True), opts, model)
+    assert sparse.first_step == {}
+    assert 'features and transpose (CSR cache)' in sparse.constants
+    # Another encoder: PyG's message passing, no cache.
+    model, opts = _built('ggd', 50, hidden=8, encoder='sage')
+    plain = ggd_memory(s, opts, model)
+    assert plain.constants == {} and plain.first_step == {}
+    assert any('per-edge messages' in k for k in plain.training)
+
+
+def test_graphmae_memory_terms():
+    from graphcl.models.graphmae import graphmae_memory
+    s = GraphStats(1000, 8000, 300)
+    model, opts = _built('graphmae', 300, hidden=64, heads=4)
+    t = graphmae_memory(s, opts, model).training
+    n, f, d, m, e = 1000, 300, 64, 500, 9000
+    assert t == {
+        'first layer input: dropped features and the dropout noise '
+        '(2 x N x F)': 2 * n * f * 4,
+        'later layers: dropped inputs and dropout noise (2 x N x c)':
+        2 * n * d * 4,
+        'encoder: projected rows and outputs (2 x N x c per layer, 2 '
+        'layers)': 2 * 2 * n * d * 4,
+        'encoder: gathered rows of every edge (9,000 x c per layer)':
+        2 * e * d * 4,
+        "encoder: attention per edge (4 x E' x heads per layer)":
+        2 * 4 * e * 4 * 4,
+        're-masked embeddings, kept rows ((N - M) x D)': (n - m) * d * 4,
+        'decoder: dropped input and dropout noise (2 x N x D)':
+        2 * n * d * 4,
+        # The decoder aggregates first (D < F), the masked rows only.
+        'decoder: gathered rows (4,500 x 64)': e * m // n * d * 4,
+        'decoder: aggregated rows (M x D)': m * d * 4,
+        'reconstruction of the masked rows and their normalised targets '
+        '(2 x M x F)': 2 * m * f * 4,
+        'loss gradients through the row normalisation (4 x M x F, '
+        'backward)': 4 * m * f * 4}
+    model, opts = _built('graphmae', 300, hidden=64, heads=4, in_drop=0.0)
+    t = graphmae_memory(s, opts, model).training
+    assert t['first layer input: the masked features (N x F)'] == n * f * 4
+    assert not any('dropout' in k for k in t)

@@ -4,23 +4,17 @@ from typing import Any, Dict
 
 from torch.nn import Module
 
-from ..memory import (FLOAT, INDEX, Breakdown, GraphStats, Layer,
-                      MethodMemory, csr_bytes, encoder_layers, larger,
-                      plain_inference, plain_training, probe_bytes)
-from ..sampling.features import SPARSE_DENSITY
+from ..memory import (FLOAT, GraphStats, Layer, MethodMemory,
+                      encoder_layers, gcn_views_memory, gcn_views_path,
+                      larger, plain_inference, plain_training, probe_bytes)
 
 __all__ = ['bgrl_memory']
 
 
 def _fast(model: Module) -> bool:
     # Whether objective() takes the CSR path for a plain (x, edge_index)
-    # view, asked of the model's encoders (the input checks pass for the
-    # graphs the engine trains on).
-    from .gcn_views import _encoder_refusal
-    encoders = (getattr(model, 'encoder', None),
-                getattr(model, 'target_encoder', None))
-    return getattr(model, 'fast_path', False) and all(
-        e is not None and _encoder_refusal(e) is None for e in encoders)
+    # view, asked of the model's online and target encoders.
+    return gcn_views_path(model, 'encoder', 'target_encoder')
 
 
 def bgrl_memory(stats: GraphStats, options: Dict[str, Any],
@@ -30,7 +24,8 @@ def bgrl_memory(stats: GraphStats, options: Dict[str, Any],
     through the online encoder with autograd and the target encoder
     without; the predictor on both online embeddings.
 
-    * **fast path** (:mod:`graphcl.models.gcn_views`, the default): per
+    * **fast path** (:mod:`graphcl.models.gcn_views`, the default):
+      :func:`~graphcl.memory.gcn_views_memory`, shared with GRACE: per
       view the normalised adjacency and its transpose (CSR,
       :math:`E' = pE + N` non-zeros each); per online layer and view three
       :math:`(N, c)` tensors kept (the propagated rows, batch norm's
@@ -57,34 +52,17 @@ def bgrl_memory(stats: GraphStats, options: Dict[str, Any],
             'target embeddings (2 x N x D)': 2 * n * d * FLOAT}
     widest = max(layer.c_out for layer in layers)
     nd = n * widest * FLOAT
-    constants = Breakdown()
     if _fast(model):
-        training = Breakdown()
-        if stats.sparse_features or stats.density <= SPARSE_DENSITY:
-            nnz = stats.feature_nnz
-            constants.add('features as CSR rows (cache)', csr_bytes(n, nnz))
-            training.add('masked copies of the CSR rows and their '
-                         'transposes (first layer backward)',
-                         2 * masked * csr_bytes(n, nnz), nnz * INDEX)
-        else:
-            training.add('corrupted copies of the features',
-                         masked * stats.feature_bytes(),
-                         n * stats.num_features * FLOAT)
-        edges = [int(stats.num_edges * k) + n for k in keep]
-        training.add('normalised adjacency and transpose per view (CSR)',
-                     sum(2 * csr_bytes(n, e) for e in edges),
-                     max(edges) * INDEX)
-        training.add('edges of the views',
-                     sum(2 * int(stats.num_edges * k) * INDEX for k in keep),
-                     stats.num_edges * INDEX)
-        training.add(f'online activations (3 x N x c per layer, '
-                     f'{len(layers)} layers x 2 views)',
-                     2 * sum(3 * n * layer.c_out * FLOAT
-                             for layer in layers), nd)
+        # The online encoder's layers keep three (N, c) each: the
+        # propagated rows, batch norm's output and PReLU's output.
+        constants, training = gcn_views_memory(
+            stats, layers, keep, masked, tensors_per_layer=3,
+            prefix='online ')
         for label, nbytes in head.items():
             training.add(label, nbytes, nd)
         training.add('gradients of one layer (4 x N x D)', 4 * nd, nd)
     else:
+        constants = {}
         training = plain_training(stats, layers, views=2,
                                   feature_copies=masked, edge_keep=keep,
                                   saved=head)

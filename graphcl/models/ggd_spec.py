@@ -60,4 +60,5 @@ METHOD = MethodSpec(
         'Coauthor-Physics': _amco(512, 1e-3, 500),
     },
     minibatch=False,
+    memory='graphcl.memory:ggd_memory',
 )

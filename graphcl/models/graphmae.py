@@ -297,34 +297,114 @@ def build_graphmae(in_channels: int, hidden: int, heads: int, layers: int,
 
 
 def graphmae_memory(stats, options, model):
-    r"""GraphMAE's memory (:mod:`graphcl.memory`): one pass through the
-    encoder's GAT layers (per-edge messages as wide as a layer's heads
-    together: PyG's GATConv projects before it aggregates) and the
-    decoder's (aggregate-first: messages :math:`D` wide, not :math:`F`;
-    :func:`~graphcl.nn.graphmae_gat.aggregate_first`), the masked copy of
-    the features and each layer's dropped input, the re-masked
-    embeddings and the reconstruction with its normalised rows."""
-    from ..memory import (FLOAT, Layer, MethodMemory, larger,
-                          plain_inference, plain_training, probe_bytes)
+    r"""GraphMAE's memory (:mod:`graphcl.memory`), from what one training
+    step keeps for the backward pass (measured against the peak resident
+    size of steps on Coauthor-CS and Coauthor-Physics). With :math:`N`
+    nodes, :math:`F` features, :math:`M` masked nodes
+    (``int(mask_rate * N)``), :math:`E'` edges with self-loops (the
+    encoder's: a fraction of them with ``edge_drop``), in float32:
+
+    * the encoder's first layer: its dropped input and the dropout's
+      noise (:math:`2 \times (N, F)`; PyTorch's CPU dropout multiplies by
+      a float noise tensor and keeps it) or, without input dropout, the
+      masked features themselves (:math:`(N, F)`);
+    * per GAT layer: the dropped input and noise of the later layers
+      (:math:`2 \times (N, c_\mathrm{in})`), the projected rows (saved by
+      the attention scores) and the aggregated output (saved by the
+      activation; one more with a norm), :math:`2 \times (N, c)`; the
+      gathered rows of every edge, saved by their product with the
+      attention (:math:`(E', c)`, or :math:`(E', c_\mathrm{in})` for a
+      layer that aggregates first); four :math:`(E', K)` attention
+      tensors (logits, softmax, dropout noise and output);
+    * the re-masked embeddings' kept rows (:math:`(N - M, D)`);
+    * the decoder (one head, aggregating first where its output is wider
+      than its input, :func:`~graphcl.nn.graphmae_gat.aggregate_first`,
+      computing the masked rows only): its dropped input and noise
+      (:math:`2 \times (N, D)`), the gathered rows of the edges into the
+      masked nodes (:math:`(E'M/N, D)`), their aggregation
+      :math:`(M, D)` and the reconstruction :math:`(M, F)`;
+    * the normalised targets :math:`(M, F)` the loss keeps;
+    * on top of it, the larger of the transients: in the backward pass
+      the loss's gradients through the row normalisation
+      (:math:`4 \times (M, F)`), in the forward pass the masked features
+      (:math:`(N, F)`, alive until the decoder is done).
+
+    The embeddings: the encoder's forward pass through PyG's GAT layers
+    (:func:`~graphcl.memory.plain_inference`), or the probe."""
+    from ..memory import (FLOAT, Breakdown, Layer, MethodMemory, larger,
+                          plain_inference, probe_bytes)
     from ..nn.graphmae_gat import can_aggregate_first
     n, f = stats.num_nodes, stats.num_features
-    enc = [Layer(c.in_channels, c.heads * c.out_channels,
-                 c.heads * c.out_channels, True, 2)
-           for c in model.encoder.convs]
-    d = enc[-1].c_out
-    dec = []
-    for conv in model.decoder.convs:
-        wide = conv.heads * conv.out_channels
-        probe = torch.empty(1, conv.in_channels, device='meta')
-        first = model.decoder.fast_path and can_aggregate_first(conv, probe)
-        dec.append(Layer(conv.in_channels, wide, conv.heads * (
-            conv.in_channels if first else conv.out_channels), True, 1))
+    m = max(1, int(float(getattr(model, 'mask_rate', 0.5)) * n))
     keep = 1.0 - float(options.get('edge_drop') or 0.0)
-    training = plain_training(
-        stats, enc + dec, views=1, feature_copies=3, edge_keep=[keep],
-        saved={'projected and re-masked embeddings (2 x N x D)':
-               2 * n * d * FLOAT,
-               'reconstruction of the masked rows, their targets and '
-               'normalised copies (4 x N x F)': 4 * n * f * FLOAT})
-    embedding = larger(plain_inference(stats, enc), probe_bytes(stats, d))
-    return MethodMemory({}, training, embedding)
+    e_enc = int(stats.num_edges * keep) + n
+    e_dec = stats.num_edges + n
+
+    def aggregates_first(coder, conv):
+        probe = torch.empty(1, conv.in_channels, device='meta')
+        return bool(getattr(coder, 'fast_path', False)) and \
+            can_aggregate_first(conv, probe)
+
+    out = Breakdown()
+    enc, convs = model.encoder, model.encoder.convs
+    in_drop = float(getattr(enc, 'dropout', 0.0) or 0.0) > 0
+    norm = getattr(enc, 'norm', 'none') != 'none'
+    nf = n * f * FLOAT
+    out.add('first layer input: dropped features and the dropout noise '
+            '(2 x N x F)' if in_drop else
+            'first layer input: the masked features (N x F)',
+            (2 if in_drop else 1) * nf, nf)
+    rows = later = edges = attention = 0
+    for i, conv in enumerate(convs):
+        c = conv.heads * conv.out_channels
+        if i > 0 and in_drop:
+            later += 2 * n * conv.in_channels * FLOAT
+        rows += (2 + int(norm)) * n * c * FLOAT
+        width = conv.in_channels if aggregates_first(enc, conv) else c
+        edges += e_enc * width * FLOAT
+        attention += 4 * e_enc * conv.heads * FLOAT
+    d = convs[-1].heads * convs[-1].out_channels
+    nd = n * d * FLOAT
+    out.add('later layers: dropped inputs and dropout noise (2 x N x c)',
+            later, nd)
+    out.add(f'encoder: projected rows and outputs ({2 + int(norm)} x N x c '
+            f'per layer, {len(convs)} layers)', rows, nd)
+    out.add(f'encoder: gathered rows of every edge ({e_enc:,} x c per '
+            f'layer)', edges, e_enc * d * FLOAT)
+    out.add('encoder: attention per edge (4 x E\' x heads per layer)',
+            attention, e_enc * FLOAT)
+    out.add('re-masked embeddings, kept rows ((N - M) x D)',
+            (n - m) * d * FLOAT, nd)
+    dec = model.decoder
+    dec_drop = float(getattr(dec, 'dropout', 0.0) or 0.0) > 0
+    recon = m * f * FLOAT
+    for conv in dec.convs:
+        c_in = conv.in_channels
+        first = aggregates_first(dec, conv)
+        # Aggregating first, only the edges into the masked rows are
+        # gathered; otherwise every edge's (heads x out) message and
+        # every node's output, of which the masked rows are taken.
+        e = e_dec * m // max(n, 1) if first else e_dec
+        width = c_in if first else conv.heads * conv.out_channels
+        out.add('decoder: dropped input and dropout noise (2 x N x D)'
+                if dec_drop else '', 2 * n * c_in * FLOAT if dec_drop
+                else 0, nd)
+        out.add(f'decoder: gathered rows ({e:,} x {width})',
+                e * width * FLOAT, e * width * FLOAT)
+        out.add('decoder: aggregated rows (M x D)' if first else
+                'decoder: output of every node (N x F)',
+                m * c_in * FLOAT if first else nf, nd)
+    out.add('reconstruction of the masked rows and their normalised '
+            'targets (2 x M x F)', 2 * recon, recon)
+    backward = 4 * recon
+    forward = nf
+    if backward >= forward:
+        out.add('loss gradients through the row normalisation (4 x M x F, '
+                'backward)', backward, recon)
+    else:
+        out.add('masked features (N x F, forward)', forward, nf)
+    enc_layers = [Layer(c.in_channels, c.heads * c.out_channels,
+                        c.heads * c.out_channels, True, 2) for c in convs]
+    embedding = larger(plain_inference(stats, enc_layers),
+                       probe_bytes(stats, d))
+    return MethodMemory({}, out, embedding)
