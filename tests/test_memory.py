@@ -482,8 +482,15 @@ def test_graphmae_memory_terms():
         'decoder: aggregated rows (M x D)': m * d * 4,
         'reconstruction of the masked rows and their normalised targets '
         '(2 x M x F)': 2 * m * f * 4,
-        'loss gradients through the row normalisation (4 x M x F, '
-        'backward)': 4 * m * f * 4}
+        # The backward pass of a layer's messages: 3 x 9000 x 64 floats,
+        # more than the loss's gradients, 4 x 500 x 300.
+        "message gradients per edge, 3 x E' x c (encoder layer 2: 9,000 x "
+        "64, backward)": 3 * e * d * 4}
+    few_edges = graphmae_memory(GraphStats(1000, 1000, 3000), opts,
+                                _built('graphmae', 3000, hidden=64,
+                                       heads=4)[0]).training
+    assert few_edges['loss gradients through the row normalisation (4 x M '
+                     'x F, backward)'] == 4 * m * 3000 * 4
     model, opts = _built('graphmae', 300, hidden=64, heads=4, in_drop=0.0)
     t = graphmae_memory(s, opts, model).training
     assert t['first layer input: the masked features (N x F)'] == n * f * 4

@@ -324,10 +324,13 @@ def graphmae_memory(stats, options, model):
       masked nodes (:math:`(E'M/N, D)`), their aggregation
       :math:`(M, D)` and the reconstruction :math:`(M, F)`;
     * the normalised targets :math:`(M, F)` the loss keeps;
-    * on top of it, the larger of the transients: in the backward pass
+    * on top of it, the largest of the transients: in the backward pass
       the loss's gradients through the row normalisation
-      (:math:`4 \times (M, F)`), in the forward pass the masked features
-      (:math:`(N, F)`, alive until the decoder is done).
+      (:math:`4 \times (M, F)`) or, at a GAT layer, the gradient of its
+      messages gathered per edge and its products with the attention and
+      with the gathered rows (:math:`3 \times (E', c)`); in the forward
+      pass the masked features (:math:`(N, F)`, alive until the decoder
+      is done).
 
     The embeddings: the encoder's forward pass through PyG's GAT layers
     (:func:`~graphcl.memory.plain_inference`), or the probe."""
@@ -355,6 +358,7 @@ def graphmae_memory(stats, options, model):
             'first layer input: the masked features (N x F)',
             (2 if in_drop else 1) * nf, nf)
     rows = later = edges = attention = 0
+    messages = (0, '')  # the widest layer's message gradients (backward)
     for i, conv in enumerate(convs):
         c = conv.heads * conv.out_channels
         if i > 0 and in_drop:
@@ -363,6 +367,9 @@ def graphmae_memory(stats, options, model):
         width = conv.in_channels if aggregates_first(enc, conv) else c
         edges += e_enc * width * FLOAT
         attention += 4 * e_enc * conv.heads * FLOAT
+        messages = max(messages, (3 * e_enc * width * FLOAT,
+                                  f'encoder layer {i + 1}: {e_enc:,} x '
+                                  f'{width}'))
     d = convs[-1].heads * convs[-1].out_channels
     nd = n * d * FLOAT
     out.add('later layers: dropped inputs and dropout noise (2 x N x c)',
@@ -391,18 +398,20 @@ def graphmae_memory(stats, options, model):
                 else 0, nd)
         out.add(f'decoder: gathered rows ({e:,} x {width})',
                 e * width * FLOAT, e * width * FLOAT)
+        messages = max(messages, (3 * e * width * FLOAT,
+                                  f'decoder: {e:,} x {width}'))
         out.add('decoder: aggregated rows (M x D)' if first else
                 'decoder: output of every node (N x F)',
                 m * c_in * FLOAT if first else nf, nd)
     out.add('reconstruction of the masked rows and their normalised '
             'targets (2 x M x F)', 2 * recon, recon)
-    backward = 4 * recon
-    forward = nf
-    if backward >= forward:
-        out.add('loss gradients through the row normalisation (4 x M x F, '
-                'backward)', backward, recon)
-    else:
-        out.add('masked features (N x F, forward)', forward, nf)
+    transient = max(
+        (4 * recon, 'loss gradients through the row normalisation (4 x M x '
+         'F, backward)', recon),
+        (messages[0], f'message gradients per edge, 3 x E\' x c '
+         f'({messages[1]}, backward)', messages[0] // 3),
+        (nf, 'masked features (N x F, forward)', nf))
+    out.add(transient[1], transient[0], transient[2])
     enc_layers = [Layer(c.in_channels, c.heads * c.out_channels,
                         c.heads * c.out_channels, True, 2) for c in convs]
     embedding = larger(plain_inference(stats, enc_layers),
