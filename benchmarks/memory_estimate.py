@@ -15,8 +15,8 @@ at the end. Each estimate must be within +-30 % of its measured peak.
 
 --raw FILE appends every case's measurement to a JSON-lines file as soon
 as it ends; --from-raw FILE writes the table from such a file without
-running anything (the estimate is recomputed from the recorded graph
-sizes).
+running anything: the latest measurement of each case (the file keeps the
+older ones), the estimate recomputed from the recorded graph sizes.
 """
 import argparse
 import json
@@ -106,6 +106,7 @@ def worker(case: dict, epochs: int) -> dict:
             out['estimate'] = est.total
             out['estimate_training'] = est.training_total
             out['estimate_text'] = str(est)
+            out['estimate_phase'] = est.peak_phase
             s = GraphStats.from_data(data)
             out['stats'] = dict(vars(s))
         return data
@@ -156,7 +157,22 @@ def recompute(r: dict) -> dict:
                               r['options'],
                               allocator_tuned=r['allocator_tuned'])
     return dict(r, estimate=est.total, estimate_training=est.training_total,
-                estimate_text=str(est))
+                estimate_text=str(est), estimate_phase=est.peak_phase)
+
+
+def latest(lines) -> list:
+    r"""The latest record of each case among JSON-lines records (later
+    lines replace earlier ones), in the order of the case groups (checks,
+    calibration, big graph, Coauthor-Physics), other cases last."""
+    rows = {}
+    for line in lines:
+        if line.strip():
+            r = json.loads(line)
+            rows.pop(r['name'], None)
+            rows[r['name']] = r
+    order = list({**CASES, **CALIBRATION, **BIG, **PHYSICS})
+    return sorted(rows.values(), key=lambda r: order.index(r['name'])
+                  if r['name'] in order else len(order))
 
 
 def table(rows, header: str, epochs: int, note: str = '') -> str:
@@ -192,8 +208,9 @@ def table(rows, header: str, epochs: int, note: str = '') -> str:
         t_ratio = r['estimate_training'] / r['training_peak']
         good = abs(ratio - 1) <= TOLERANCE
         ok &= good
-        phase = ('training' if r['estimate_training'] >= r['estimate']
-                 else 'embedding')
+        phase = r.get('estimate_phase') or (
+            'training' if r['estimate_training'] >= r['estimate']
+            else 'embedding')
         opts = ', '.join(f'{k}={v}' for k, v in r['case'].get(
             'options', {}).items()) or 'defaults'
         lines.append(
@@ -248,15 +265,15 @@ def main():
     header = machine()
     note = ''
     if args.from_raw:
-        rows = [recompute(json.loads(line))
-                for line in Path(args.from_raw).read_text().splitlines()
-                if line.strip()]
+        rows = [recompute(r) for r in latest(
+            Path(args.from_raw).read_text().splitlines())]
         when = sorted(r['measured_at'] for r in rows)
         header = rows[0].get('machine', header)
         note = (f'Estimates recomputed by `--from-raw {args.from_raw}` with '
                 f'graphcl.memory as it is now, from the graph sizes and '
                 f'measurements recorded from {when[0]} to {when[-1]} (the '
-                f'runs were not repeated).')
+                f'latest measurement of each case; the runs were not '
+                f'repeated).')
     else:
         cases = dict(CASES)
         if args.calibration:

@@ -6,19 +6,24 @@ A full-batch run of a method holds at its peak, in bytes (:math:`N` nodes,
 
 .. math::
     M = M_0 + M_\mathrm{data} + 5P + M_\mathrm{const}
-        + \max(M_\mathrm{train},\, M_\mathrm{kept} + M_\mathrm{embed})
+        + \max(M_\mathrm{first},\, M_\mathrm{train},\,
+               M_\mathrm{kept} + M_\mathrm{embed})
 
 * :math:`M_0`: the process itself (Python, PyTorch, PyG, graphcl;
   :data:`BASELINE_BYTES`, measured).
 * :math:`M_\mathrm{data}`: the features (dense :math:`4NF`, or CSR:
-  12 bytes per non-zero), their row-normalised copy, ``edge_index``
-  (:math:`16E`), labels and masks.
+  12 bytes per non-zero) once (the engine replaces them by their
+  row-normalised copy), ``edge_index`` (:math:`16E`), labels and masks.
 * :math:`5P`: the parameters, their gradients, Adam's two moments and the
   early-stopping copy of the best state (parameters are counted exactly,
   from the method built under PyTorch's ``FakeTensorMode``: shapes without
   memory).
 * :math:`M_\mathrm{const}`: the method's per-graph constants (DGI's fast
   path: the normalised adjacency as CSR matrices).
+* :math:`M_\mathrm{first}`: the transients before and at the first step
+  (:func:`first_steps`: both copies of the features while normalising,
+  the input check's :math:`7NF` bytes; a method's own, such as DGI's and
+  GGD's cache, :func:`fast_gcn_first_step`).
 * :math:`M_\mathrm{train}`: the activations one training step holds at its
   peak, per layer and per view.
 * :math:`M_\mathrm{embed}`: the full-graph forward pass that gives the
@@ -29,13 +34,16 @@ A full-batch run of a method holds at its peak, in bytes (:math:`N` nodes,
 
 The constants, training step and embedding pass are the method's: a
 :class:`~graphcl.models.MethodSpec` names a hook ``memory(stats, options,
-model) -> MethodMemory`` (:data:`MemoryHook`); DGI's and GRACE's are
-:func:`dgi_memory` and :func:`grace_memory`; without one,
+model) -> MethodMemory`` (:data:`MemoryHook`); DGI's, GRACE's and GGD's
+are :func:`dgi_memory`, :func:`grace_memory` and :func:`ggd_memory`
+(BGRL's and GRACE's share the two-view fast path,
+:func:`gcn_views_memory`); without one,
 :func:`generic_memory` assumes plain PyG message passing over two views,
 on the conservative side. The helpers here (:func:`csr_bytes`,
 :func:`encoder_layers`, :func:`plain_training`, :func:`plain_inference`,
-...) make a hook a few lines. Measured against real runs (0.93-1.03 of
-the peak): ``benchmarks/results/memory_estimate.md``.
+...) make a hook a few lines. Measured against real runs:
+``benchmarks/results/memory_estimate.md`` and, for every node method on
+Coauthor-Physics, ``benchmarks/results/memory_physics.md``.
 
 Use:
 
@@ -55,7 +63,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from typing import (Any, Callable, Dict, List, NamedTuple, Optional,
-                    Sequence, Union)
+                    Sequence, Tuple, Union)
 
 import torch
 from torch import Tensor
@@ -672,7 +680,7 @@ def gcn_views_path(model: Module, *encoders: str) -> bool:
 def gcn_views_memory(stats: GraphStats, layers: Sequence[Layer],
                      edge_keep: Sequence[float], masked: int,
                      tensors_per_layer: Optional[int] = None,
-                     prefix: str = '') -> 'tuple[Breakdown, Breakdown]':
+                     prefix: str = '') -> Tuple[Breakdown, Breakdown]:
     r"""``(constants, training)`` of the two-view CSR fast path
     (:func:`~graphcl.models.gcn_views.draw_gcn_views`,
     :func:`~graphcl.models.gcn_views.gcn_view_forward`), shared by the
@@ -682,8 +690,9 @@ def gcn_views_memory(stats: GraphStats, layers: Sequence[Layer],
 
     * constants: features at most
       :data:`~graphcl.sampling.features.SPARSE_DENSITY` non-zero are
-      cached as CSR rows (:class:`~graphcl.models.gcn_views.
-      SparseFeatureCache`, 12 bytes per non-zero).
+      cached as CSR rows
+      (:class:`~graphcl.models.gcn_views.SparseFeatureCache`, 12 bytes
+      per non-zero).
     * the :obj:`masked` views' feature copies: of the CSR rows, with the
       transposes the first layer's backward builds (two CSR matrices per
       view); of dense features, one :math:`(N, F)` copy per view.
@@ -739,8 +748,7 @@ def fast_gcn_constants(stats: GraphStats) -> Breakdown:
     r"""The graph constants of DGI's and GGD's fast path
     (:class:`~graphcl.models.dgi_fast.FastGCNCache`): the normalised
     adjacency and its transpose (CSR, :math:`E + N` non-zeros each) and,
-    for features given sparse or under
-    :data:`~graphcl.models.dgi_fast.SPARSE_FEATURE_DENSITY` non-zero,
+    for features given sparse or under 10 % non-zero (the cache's bound),
     :math:`\mathbf{X}` and :math:`\mathbf{X}^\top` as CSR."""
     from .models.dgi_fast import SPARSE_FEATURE_DENSITY
     n, f = stats.num_nodes, stats.num_features
