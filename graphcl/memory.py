@@ -278,6 +278,14 @@ class Breakdown(dict):
             self.small += nbytes
         return self
 
+    def freed(self, nbytes: int, unit: int) -> 'Breakdown':
+        r"""Counts in :obj:`small` (only) :obj:`nbytes` allocated in
+        blocks of :obj:`unit` bytes and freed within the step, not part of
+        its peak: under :data:`MMAP_THRESHOLD` they stay resident too."""
+        if unit < MMAP_THRESHOLD:
+            self.small += max(int(nbytes), 0)
+        return self
+
     def merge(self, other: Dict[str, int]) -> 'Breakdown':
         r"""Adds every part of :obj:`other` (and its small blocks)."""
         for k, v in other.items():
@@ -705,8 +713,10 @@ def gcn_views_memory(stats: GraphStats, layers: Sequence[Layer],
       (default: the layer's ``act_saves``: the propagated rows, which the
       activation saves, and its output, which the next layer or the head
       saves; one for an activation that keeps its output only). The
-      transformed rows :math:`\mathbf{H}\mathbf{W}` are not kept: the
-      sparse product needs only the adjacency for its backward pass.
+      transformed rows :math:`\mathbf{H}\mathbf{W}` are not kept (the
+      sparse product needs only the adjacency for its backward pass):
+      freed, they count among the small blocks the allocator keeps
+      (:meth:`Breakdown.freed`).
     """
     from .sampling.features import SPARSE_DENSITY
     n = stats.num_nodes
@@ -741,6 +751,9 @@ def gcn_views_memory(stats: GraphStats, layers: Sequence[Layer],
                      (layer.act_saves if tensors_per_layer is None
                       else tensors_per_layer) * n * layer.c_out * FLOAT
                      for layer in layers), nd)
+    for layer in layers:  # H W, freed after the product
+        training.freed(len(edge_keep) * n * layer.c_out * FLOAT,
+                       n * layer.c_out * FLOAT)
     return constants, training
 
 
@@ -911,10 +924,13 @@ def grace_memory(stats: GraphStats, options: Dict[str, Any],
         nd = n * max(layer.c_out for layer in layers) * FLOAT
         for label, nbytes in head.items():
             training.add(label, nbytes, nd)
+        # Both happen, one after the other: the larger is the peak.
         if 4 * nd >= loss[1]:
             training.add('gradients of one layer (4 x N x c)', 4 * nd, nd)
+            training.freed(loss[1], loss[2])
         else:
             training.add(*loss)
+            training.freed(4 * nd, nd)
     else:
         constants = Breakdown()
         training = plain_training(stats, layers, views=2,

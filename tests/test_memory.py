@@ -384,6 +384,12 @@ def test_grace_memory_follows_the_path():
         # gradients of one layer (4 x 1000 x 16 floats).
         'NT-Xent in blocks of 16 rows (backward: 2 x B x 2N and 2N x D)':
         (2 * 16 * 2000 + 2000 * 8) * 4}
+    # Small blocks the tuned allocator keeps: all of the above, and what
+    # the step allocates and frees: H W per layer and view, the gradients
+    # of one layer.
+    assert fast.training.small == (sum(fast.training.values())
+                                   + 2 * 1000 * (16 + 8) * 4
+                                   + 4 * 1000 * 16 * 4)
     model.fast_path = False
     plain = grace_memory(s, opts, model)
     assert any('per-edge messages' in k for k in plain.training)
