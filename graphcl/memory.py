@@ -778,15 +778,19 @@ def fast_gcn_constants(stats: GraphStats) -> Breakdown:
 def fast_gcn_first_step(stats: GraphStats) -> Breakdown:
     r"""The first step's transient of DGI's and GGD's fast path: for dense
     features, :class:`~graphcl.models.dgi_fast.FastGCNCache` judges their
-    density by ``(x != 0).sum()``, an :math:`N \times F` bool mask whose
-    sum makes an int64 copy of it (:math:`9NF` bytes, measured: 859 MiB
-    for 20,000 x 5,000 entries; 2.4 GiB on Coauthor-Physics), before
-    anything else of the step is allocated."""
+    density with ``torch.count_nonzero`` (no :math:`N \times F` mask) and,
+    for mostly-zero ones, gathers their non-zeros (``x.nonzero()``, two
+    int64 indices, and the values: 20 bytes per non-zero) to build its CSR
+    copy (a graph constant, :func:`fast_gcn_constants`)."""
+    from .models.dgi_fast import SPARSE_FEATURE_DENSITY
     out = Breakdown()
-    if not stats.sparse_features:
-        entries = stats.num_nodes * stats.num_features
-        out.add("fast path cache: density check (x != 0).sum(), N x F bool "
-                "mask and its int64 copy", 9 * entries, entries)
+    if not stats.sparse_features and \
+            stats.density < SPARSE_FEATURE_DENSITY:
+        nnz = stats.feature_nnz if stats.feature_nnz is not None else \
+            stats.num_nodes * stats.num_features
+        out.add("fast path cache: the features' non-zero indices and "
+                "values (x.nonzero(), 20 bytes per non-zero)", 20 * nnz,
+                nnz)
     return out
 
 
@@ -1095,9 +1099,12 @@ def _data_bytes(stats: GraphStats, normalize_features: bool
 
 #: Bytes per feature entry of the input check every method makes on its
 #: first step (:func:`graphcl.validation.check_node_data`:
-#: ``~torch.isfinite(x)``, which computes :math:`|x|` (4 bytes) and three
-#: bool masks: ``x == x``, ``|x| != inf`` and their conjunction).
-#: Measured: 833 MiB on Coauthor-CS's 18,333 x 6,805 features.
+#: ``torch.isfinite``, which computes :math:`|x|` (4 bytes) and three
+#: bool masks: ``x == x``, ``|x| != inf`` and their conjunction), over at
+#: most :data:`graphcl.validation.FINITE_CHECK_CHUNK` entries of dense
+#: features at a time (all stored values of sparse ones). Measured before
+#: the check was chunked: 833 MiB on Coauthor-CS's 18,333 x 6,805
+#: features at once.
 INPUT_CHECK_BYTES = 7
 
 
@@ -1110,11 +1117,13 @@ def first_steps(stats: GraphStats, normalize_features: bool = True
     (:data:`INPUT_CHECK_BYTES` per stored feature entry: ``torch.isfinite``
     of dense features, of the stored values of sparse ones). The engine's
     own check of the loaded graph, before the estimate, is as large."""
+    from .validation import FINITE_CHECK_CHUNK
     entries = (stats.feature_nnz if stats.sparse_features else
-               stats.num_nodes * stats.num_features)
+               min(stats.num_nodes * stats.num_features,
+                   max(FINITE_CHECK_CHUNK, stats.num_features)))
     out = [Breakdown().add(
         "input check: isfinite(x), |x| and three bool masks "
-        f"({INPUT_CHECK_BYTES} bytes per feature entry)",
+        f"({INPUT_CHECK_BYTES} bytes per feature entry checked at once)",
         INPUT_CHECK_BYTES * entries, entries)]
     if normalize_features:
         out.append(Breakdown().add(

@@ -79,7 +79,7 @@ def test_breakdown_adds_up_and_prints():
                                                 p['embedding']))
     assert est.baseline == BASELINE_BYTES
     text = str(est)
-    for word in ('features (dense)', 'density check',
+    for word in ('features (dense)', 'input check',
                  'edge_index', 'Adam moments', 'best state',
                  'normalised adjacency', 'work buffers', 'encoder forward',
                  format_bytes(est.total)):
@@ -110,9 +110,17 @@ def test_sparse_features_counted_as_sparse():
     est_d = estimate_full_batch(dense, 'dgi', {})
     assert est_s.data['features (sparse CSR)'] == csr_bytes(n, nnz)
     assert est_d.data['features (dense)'] == n * f * 4
-    # The first step reads every dense entry (DGI's cache checks their
-    # density: 9 bytes each), only the stored ones of sparse features.
-    assert est_d.parts['first step'] == 9 * n * f
+    # At the first step the dense features are checked for NaN in chunks
+    # (7 bytes per entry of one chunk) and DGI's cache gathers their
+    # non-zeros (20 bytes each); the row-normalisation holds both copies
+    # of the features for a moment, which is the larger here.
+    from graphcl.validation import FINITE_CHECK_CHUNK
+    assert est_d.parts['first step'] == max(n * f * 4,
+                                            7 * FINITE_CHECK_CHUNK)
+    assert est_d.first_step == {
+        'row-normalisation: the features before and after': n * f * 4}
+    d_low = estimate_full_batch(dense, 'dgi', {}, normalize_features=False)
+    assert sum(d_low.first_step.values()) == 7 * FINITE_CHECK_CHUNK
     assert est_s.parts['first step'] == csr_bytes(n, nnz)  # normalising
     # Sparse pays its CSR rows and DGI's cache of them and their
     # transpose, not N x F.
@@ -338,7 +346,7 @@ def test_first_step_transients_and_one_copy_of_the_features():
     # and three bool masks (7 bytes per entry): the larger counts.
     assert est.first_step == {
         'input check: isfinite(x), |x| and three bool masks (7 bytes per '
-        'feature entry)': 7 * 100 * 20}
+        'feature entry checked at once)': 7 * 100 * 20}
     sparse = GraphStats(100, 10, 20, 50, sparse_features=True)
     est = estimate_full_batch(sparse, 'grace', {})
     assert est.first_step == {'row-normalisation: the features before '
@@ -437,8 +445,12 @@ def test_ggd_memory():
     fast = ggd_memory(s, opts, model)
     assert fast.constants == {'normalised adjacency and transpose (CSR)':
                               2 * csr_bytes(1000, 9000)}
-    # Building the cache, the density check's bool mask and int64 copy.
-    assert list(fast.first_step.values()) == [9 * 1000 * 50]
+    # Dense features: the cache counts their non-zeros without a mask and
+    # keeps them dense, nothing more at the first step.
+    assert fast.first_step == {}
+    # Mostly-zero dense features: the cache gathers the non-zeros.
+    rare = ggd_memory(GraphStats(1000, 8000, 50, 2000), opts, model)
+    assert list(rare.first_step.values()) == [20 * 2000]
     assert fast.training == {
         # PReLU: the propagated rows and its output, in both branches.
         'activations (1 layers x 2 branches: the propagated rows and the '
@@ -449,9 +461,9 @@ def test_ggd_memory():
         'CSR matrix)': 3 * 1000 * 8 * 4 + 9000 * 48}
     wide = GraphStats(1000, 8000, 500)
     est = estimate_full_batch(wide, 'ggd', dict(hidden=8, power=3))
-    assert sum(est.first_step.values()) == 9 * 1000 * 500
+    assert sum(est.first_step.values()) == 7 * 1000 * 500  # NaN check
     assert est.peak_phase == 'first step'
-    # Sparse features: no density check, X and X^T cached as CSR.
+    # Sparse features: X and X^T cached as CSR, nothing gathered.
     sparse = ggd_memory(GraphStats(1000, 8000, 50, 1000,
                                    sparse_features=True), opts, model)
     assert sparse.first_step == {}

@@ -260,8 +260,8 @@ class FastGCNCache:
             idx = coo.indices()
             self.x, self.x_t = _csr_pair(idx[0], idx[1], coo.values(),
                                          tuple(x.shape))
-        elif ((x != 0).sum().item() / max(x.numel(), 1)
-              < SPARSE_FEATURE_DENSITY):
+        elif (int(torch.count_nonzero(x)) / max(x.numel(), 1)
+              < SPARSE_FEATURE_DENSITY):  # count_nonzero: no N x F mask
             nz = x.nonzero().t()
             self.x, self.x_t = _csr_pair(nz[0], nz[1], x[nz[0], nz[1]],
                                          tuple(x.shape))
