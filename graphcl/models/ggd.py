@@ -38,8 +38,6 @@ from typing import Optional, Sequence, Tuple
 import torch
 from torch import Tensor
 from torch.nn import Module
-from torch_geometric.nn import GCNConv
-from torch_geometric.nn.aggr import SumAggregation
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.nn.dense.linear import Linear as PyGLinear
 from torch_geometric.utils import to_torch_csr_tensor
@@ -51,7 +49,8 @@ from ..nn.activations import PReLU
 from ..nn.encoders import GCNEncoder, get_encoder
 from ..validation import check_int
 from .base import GraphMethod, encoder_inputs
-from .dgi_fast import FastGCNCache
+from .dgi_fast import (FastGCNCache, _hooks_anywhere, _overridden,
+                       gcn_conv_refusal, graph_input_refusal)
 from .ggd_spec import GGD_DEFAULTS, METHOD  # noqa: F401 (re-exported)
 
 __all__ = ['GGD', 'build_ggd', 'GGD_DEFAULTS', 'METHOD']
@@ -60,34 +59,6 @@ __all__ = ['GGD', 'build_ggd', 'GGD_DEFAULTS', 'METHOD']
 _SAFE_ACTIVATIONS = (torch.nn.Identity, torch.nn.ReLU, torch.nn.LeakyReLU,
                      torch.nn.PReLU, PReLU, torch.nn.ELU, torch.nn.GELU,
                      torch.nn.SiLU, torch.nn.Tanh, torch.nn.Sigmoid)
-
-
-def _hooked(module: Module) -> bool:
-    # Forward/backward hooks of torch.nn and PyG's propagate/message/
-    # aggregate hooks (not state-dict hooks, which do not touch the maths).
-    return any(value and key.endswith('hooks') and isinstance(value, dict)
-               and ('forward' in key or 'backward' in key)
-               for key, value in vars(module).items())
-
-
-def _global_hooks() -> bool:
-    import torch.nn.modules.module as m
-    names = ('_global_forward_hooks', '_global_forward_pre_hooks',
-             '_global_backward_hooks', '_global_backward_pre_hooks')
-    # A PyTorch that keeps them elsewhere: cannot tell, so assume hooks.
-    return any(getattr(m, name, True) for name in names)
-
-
-def _overridden(module: Module, *names: str) -> bool:
-    # Instance attributes replacing methods (a monkey-patched forward, ...).
-    return any(name in vars(module) for name in names)
-
-
-def _autocast_on(x: Tensor) -> bool:
-    try:
-        return torch.is_autocast_enabled(x.device.type)
-    except TypeError:  # older signature: CUDA autocast only
-        return torch.is_autocast_enabled()
 
 
 class _PReLUScore(torch.autograd.Function):
@@ -224,11 +195,12 @@ class GGD(GraphMethod):
         proj = self.projector
         layers = [proj] if type(proj) is torch.nn.Linear else (
             list(proj) if type(proj) is torch.nn.Sequential else None)
-        if not layers or _hooked(proj) or _overridden(proj, 'forward'):
+        if not layers or _hooks_anywhere(proj) is not None or \
+                _overridden(proj, 'forward'):
             return None
         for lin in layers:
-            if type(lin) is not torch.nn.Linear or _hooked(lin) or \
-                    _overridden(lin, 'forward'):
+            if type(lin) is not torch.nn.Linear or _overridden(lin,
+                                                               'forward'):
                 return None
         return layers
 
@@ -236,7 +208,7 @@ class GGD(GraphMethod):
         # (v, c) with sum_c g(h)_c = h v + c for a linear projector, else
         # None (the projector then runs as it is, hooks included).
         layers = self._linear_chain()
-        if layers is None or _global_hooks():
+        if layers is None:  # (hooks, global ones too: _linear_chain)
             return None
         v = like.new_ones(layers[-1].out_features)
         c = like.new_zeros(())
@@ -351,16 +323,9 @@ class GGD(GraphMethod):
         first = enc.convs[0]
         options = (first.improved, first.add_self_loops, first.normalize)
         for c in enc.convs:
-            if type(c) is not GCNConv or _overridden(
-                    c, 'forward', 'propagate', 'message', 'aggregate',
-                    'update', 'message_and_aggregate'):
-                return 'a convolution is not exactly GCNConv'
-            if c.flow != 'source_to_target' or c.aggr != 'add' or \
-                    type(c.aggr_module) is not SumAggregation or \
-                    c.node_dim not in (0, -2):
-                return 'a GCNConv has another flow, aggregation or node_dim'
-            if c.cached or c.explain:
-                return 'a GCNConv is cached or explaining'
+            why = gcn_conv_refusal(c)
+            if why is not None:
+                return why
             if (c.improved, c.add_self_loops, c.normalize) != options:
                 return 'the layers normalise the graph differently'
             lin = c.lin
@@ -381,26 +346,8 @@ class GGD(GraphMethod):
                 x.dim() != 2 or x.size(0) == 0 or x.size(1) != weight.size(1) \
                 or x.dtype != weight.dtype or x.device != weight.device:
             return 'x is not a dense [N, F] tensor matching the first layer'
-        if not isinstance(edge_index, Tensor) or \
-                edge_index.layout != torch.strided or \
-                edge_index.dim() != 2 or edge_index.size(0) != 2 or \
-                edge_index.dtype != torch.long or \
-                edge_index.device != x.device:
-            return 'edge_index is not a [2, E] long tensor on the device of x'
-        if edge_weight is not None and (
-                not isinstance(edge_weight, Tensor) or
-                edge_weight.layout != torch.strided or
-                edge_weight.shape != (edge_index.size(1), ) or
-                edge_weight.dtype != x.dtype):
-            return 'edge_weight is not an [E] tensor of the dtype of x'
-        if x.requires_grad or (edge_weight is not None
-                               and edge_weight.requires_grad):
-            return 'an input requires gradients'
-        if _autocast_on(x):
-            return 'autocast is on'
-        if _global_hooks() or any(_hooked(m) for m in self.modules()):
-            return 'module hooks are registered'
-        return None
+        return graph_input_refusal(x, edge_index, edge_weight) or \
+            _hooks_anywhere(self)
 
     def _fused_head(self) -> Optional[Module]:
         # The last activation when the loss may be computed by _PReLUScore

@@ -61,7 +61,7 @@ from ..sampling.features import mostly_zero, to_sparse_rows
 from ..validation import check_int
 from .base import GraphMethod, encoder_inputs
 from .dgi_fast import _csr_pair, _SpMM
-from .ggd import _hooked
+from .dgi_fast import _hooks_anywhere
 from .mvgrl_spec import METHOD, MVGRL_DEFAULTS  # noqa: F401 (re-exported)
 from .stamp import TensorStamp
 
@@ -191,7 +191,7 @@ class MVGRLEncoder(Module):
         from a CSR copy of :obj:`x` (:meth:`sparse_features`): both
         encoders' linear maps are PyG's own, without hooks."""
         return all(type(enc.convs[0].lin) is PyGLinear and
-                   not _hooked(enc.convs[0].lin)
+                   _hooks_anywhere(enc.convs[0].lin) is None
                    for enc in (self.adj_encoder, self.diff_encoder))
 
     def operators(self, x: Tensor, edge_index: Tensor,
@@ -230,7 +230,7 @@ class MVGRLEncoder(Module):
         :math:`\mathbf{M}`."""
         conv, act = encoder.convs[0], encoder.acts[0]
         if type(conv) is not GCNConv or len(encoder.convs) != 1 or \
-                encoder.dropout > 0 or _hooked(conv) or \
+                encoder.dropout > 0 or _hooks_anywhere(conv) is not None or \
                 conv.aggr != 'add' or conv.flow != 'source_to_target':
             raise ValueError(
                 f"MVGRL's views are one plain PyG GCNConv each (sum "
@@ -238,7 +238,8 @@ class MVGRLEncoder(Module):
                 f"product; got {encoder!r}: build it with MVGRLEncoder")
         if not torch.is_tensor(x) or x.layout == torch.sparse_csr:
             # PyG's Linear on sparse features: x W^T (+ b)
-            if type(conv.lin) is not PyGLinear or _hooked(conv.lin):
+            if type(conv.lin) is not PyGLinear or \
+                    _hooks_anywhere(conv.lin) is not None:
                 raise ValueError("Sparse features need the encoder's own "
                                  "PyG Linear layer (no hooks); pass dense "
                                  "features")
