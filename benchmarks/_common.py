@@ -156,6 +156,41 @@ def exit_if_busy(error: Exception, seed: int) -> None:
         raise SystemExit(BUSY_EXIT)
 
 
+def method_setup(method: str, dataset: str, root: str, seed: int = 0):
+    """``(data, model, optimizer, settings)`` for timing a method's
+    full-batch training step: the dataset with row-normalised features,
+    the method built with its preset (every registered option) under
+    ``torch.manual_seed(seed)``, its own optimiser
+    (``configure_optimizer``) told the run's length, in training mode."""
+    import torch
+    from graphcl.data import load_dataset
+    from graphcl.models import build_method, get_method, method_settings
+    data = load_dataset(dataset, root=root, seed=seed)
+    data.x = data.x / data.x.sum(1, keepdim=True).clamp_min(1e-12)
+    settings = method_settings(method, dataset)
+    torch.manual_seed(seed)
+    model = build_method(method, data.num_features, seed=seed,
+                         **{k: settings[k] for k in get_method(method)
+                            .defaults})
+    opt = model.configure_optimizer(lr=settings['lr'],
+                                    weight_decay=settings['weight_decay'])
+    model.begin_training(opt, settings['epochs'])
+    model.train()
+    return data, model, opt, settings
+
+
+def path_step(data, model, opt, fast: bool) -> float:
+    """One training step (objective, backward, optimiser step, the
+    method's per-step hook) on the fast path or the plain one."""
+    model.fast_path = fast
+    opt.zero_grad(set_to_none=True)
+    loss = model.objective(data)
+    loss.backward()
+    opt.step()
+    model.on_step()
+    return loss.item()
+
+
 def run_subprocess(args) -> bool:
     """``python ARGS`` in a child process with ``OMP_NUM_THREADS=1`` (so
     that each run's peak memory is its own). Returns False when the child

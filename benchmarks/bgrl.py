@@ -34,53 +34,25 @@ import subprocess
 import sys
 import time
 
-from _common import RESULTS, data_root, machine, one_thread, vm_hwm_mb, write
+from _common import (RESULTS, data_root, machine, method_setup, one_thread,
+                     path_step, vm_hwm_mb, write)
+from graphcl.models.bgrl_spec import BGRL_DEFAULTS
 
 OUT = RESULTS / 'bgrl'
 METHODS = RESULTS / 'methods' / 'bgrl'
 RUNS = RESULTS.parents[1] / 'runs' / 'benchmarks' / 'methods' / 'bgrl'
-OPTIONS = ('hidden', 'out_channels', 'layers', 'pred_hidden', 'edge_drop_1',
-           'edge_drop_2', 'feature_mask_1', 'feature_mask_2', 'momentum',
-           'lr_warmup', 'lr_schedule', 'bn_momentum')
-
-
-def setup(dataset: str, root: str, seed: int = 0):
-    import torch
-    from graphcl.data import load_dataset
-    from graphcl.models import build_method, method_settings
-    from graphcl.perf import make_adam
-    data = load_dataset(dataset, root=root, seed=seed)
-    data.x = data.x / data.x.sum(1, keepdim=True).clamp_min(1e-12)
-    settings = method_settings('bgrl', dataset)
-    torch.manual_seed(seed)
-    model = build_method('bgrl', data.num_features, seed=seed,
-                         **{k: settings[k] for k in OPTIONS})
-    opt = make_adam(model.parameters(), lr=settings['lr'],
-                    weight_decay=settings['weight_decay'])
-    model.begin_training(opt, settings['epochs'])
-    model.train()
-    return data, model, opt, settings
-
-
-def step(data, model, opt, fast: bool) -> float:
-    model.fast_path = fast
-    opt.zero_grad(set_to_none=True)
-    loss = model.objective(data)
-    loss.backward()
-    opt.step()
-    model.on_step()
-    return loss.item()
+OPTIONS = tuple(BGRL_DEFAULTS)  # every registered option
 
 
 def run_speed(args):
     import torch
     one_thread()
-    data, model, opt, _ = setup(args.dataset, args.root)
+    data, model, opt, _ = method_setup('bgrl', args.dataset, args.root)
     gen = model.view1.corruptions[0].generator
     times = {True: [], False: []}
     losses = {True: [], False: []}
-    step(data, model, opt, True)  # warm-up (allocator, caches)
-    step(data, model, opt, False)
+    path_step(data, model, opt, True)  # warm-up (allocator, caches)
+    path_step(data, model, opt, False)
     for i in range(args.steps):
         # Both paths of a round start from the same state and views.
         state = {k: v.clone() for k, v in model.state_dict().items()}
@@ -89,7 +61,7 @@ def run_speed(args):
                 model.load_state_dict(state)
             gen.manual_seed(1000 + i)
             c0, w0 = time.process_time(), time.perf_counter()
-            losses[fast].append(step(data, model, opt, fast))
+            losses[fast].append(path_step(data, model, opt, fast))
             times[fast].append((time.process_time() - c0,
                                 time.perf_counter() - w0))
     result = dict(
@@ -114,14 +86,15 @@ def memory_child(args):
     from graphcl.memory import estimate_full_batch
     from graphcl.models import get_method
     fast = args.path == 'fast'
-    data, model, opt, settings = setup(args.dataset, args.root)
+    data, model, opt, settings = method_setup('bgrl', args.dataset,
+                                              args.root)
     # The estimate graphcl prints before a run: it models the path the
     # model takes by default (the fast one).
     estimate = estimate_full_batch(
         data, get_method('bgrl'), {k: settings[k] for k in OPTIONS})
     rss_data = peak_rss_mb()
     t0 = time.perf_counter()
-    step(data, model, opt, fast)
+    path_step(data, model, opt, fast)
     step_seconds = time.perf_counter() - t0
     rss_step = peak_rss_mb()
     if not fast:

@@ -31,41 +31,14 @@ import os
 import statistics
 import time
 
-from _common import RESULTS, code_version, data_root, machine, one_thread, \
-    write
+from _common import (RESULTS, code_version, data_root, machine, method_setup,
+                     one_thread, path_step, write)
+from graphcl.models.grace_spec import GRACE_DEFAULTS
 
 OUT = RESULTS / 'grace_fast_path'
 DATASETS = ('Amazon-Photo', 'Amazon-Computers')
 ROUNDS = 3
-OPTIONS = ('hidden', 'proj_hidden', 'layers', 'act', 'edge_drop_1',
-           'edge_drop_2', 'feature_mask_1', 'feature_mask_2', 'tau',
-           'block_size')
-
-
-def setup(dataset: str, root: str, seed: int = 0):
-    import torch
-    from graphcl.data import load_dataset
-    from graphcl.models import build_method, method_settings
-    from graphcl.perf import make_adam
-    data = load_dataset(dataset, root=root, seed=seed)
-    data.x = data.x / data.x.sum(1, keepdim=True).clamp_min(1e-12)
-    settings = method_settings('grace', dataset)
-    torch.manual_seed(seed)
-    model = build_method('grace', data.num_features, seed=seed,
-                         **{k: settings[k] for k in OPTIONS})
-    opt = make_adam(model.parameters(), lr=settings['lr'],
-                    weight_decay=settings['weight_decay'])
-    model.train()
-    return data, model, opt, settings
-
-
-def step(data, model, opt, fast: bool) -> float:
-    model.fast_path = fast
-    opt.zero_grad(set_to_none=True)
-    loss = model.objective(data)
-    loss.backward()
-    opt.step()
-    return loss.item()
+OPTIONS = tuple(GRACE_DEFAULTS)  # every registered option
 
 
 def parts(data, model, fast: bool):
@@ -102,14 +75,14 @@ def measure(dataset: str, root: str, rounds: int) -> dict:
     tuned = one_thread()
     header, load_before = machine(), os.getloadavg()
     t_start = time.perf_counter()
-    data, model, opt, settings = setup(dataset, root)
+    data, model, opt, settings = method_setup('grace', dataset, root)
     gen = model.view1.corruptions[0].generator  # shared by both views
     csr = model._feature_rows(data.x) is not None
     view = model.view1(data.x, data.edge_index)
     assert model.fast_path_refusal(view) is None, \
         model.fast_path_refusal(view)
-    step(data, model, opt, True)  # warm-up (allocator, caches)
-    step(data, model, opt, False)
+    path_step(data, model, opt, True)  # warm-up (allocator, caches)
+    path_step(data, model, opt, False)
     times = {True: [], False: []}
     losses = {True: [], False: []}
     for i in range(rounds):
@@ -120,7 +93,7 @@ def measure(dataset: str, root: str, rounds: int) -> dict:
                 model.load_state_dict(state)
             gen.manual_seed(1000 + i)
             c0, w0 = time.process_time(), time.perf_counter()
-            losses[fast].append(step(data, model, opt, fast))
+            losses[fast].append(path_step(data, model, opt, fast))
             times[fast].append((time.process_time() - c0,
                                 time.perf_counter() - w0))
     split, z = {}, {}

@@ -1,4 +1,5 @@
-r"""Small random graphs shared by the tests of the fast paths (DGI, GGD)."""
+r"""Graphs shared by several test files: small random graphs for the fast
+paths (DGI, GGD) and a held-out split of MUTAG."""
 import torch
 from torch_geometric.data import Data
 from torch_geometric.utils import to_undirected
@@ -21,3 +22,20 @@ def sparse_feature_graph(n: int, f: int, density: float,
     if weighted:
         data.edge_weight = torch.rand(ei.size(1), generator=g) + 0.5
     return data
+
+
+def mutag_held_out(root, train_graphs: int = 150):
+    r"""MUTAG (from the shared data under ``root``) split once, by a fixed
+    permutation, into ``train_graphs`` graphs for a short pretraining and a
+    PyG ``Batch`` of the other graphs held out: ``(data, train,
+    held_out)``. Shared by the InfoGraph and GraphCL short-run tests."""
+    from torch_geometric.data import Batch
+
+    from graphcl.data.graphs import load_graphs
+    data = load_graphs('MUTAG', root=root)
+    perm = torch.randperm(len(data), generator=torch.Generator()
+                          .manual_seed(0)).tolist()
+    train = [data.graphs[i] for i in perm[:train_graphs]]
+    held_out = Batch.from_data_list([data.graphs[i]
+                                     for i in perm[train_graphs:]])
+    return data, train, held_out

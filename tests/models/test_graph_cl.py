@@ -6,6 +6,8 @@ import pytest
 import torch
 from torch_geometric.data import Batch, Data
 
+from graphs import mutag_held_out
+
 from graphcl.graph_augment import (EdgePerturbation, GraphRandomChoice,
                                    NodeDropping, Subgraph)
 from graphcl.models import build_method, get_method
@@ -287,14 +289,9 @@ def test_short_mutag_run_beats_a_random_encoder(shared_root):
     # accuracy is not the yardstick here: an untrained GIN already scores
     # about 86%, within the seed noise of a trained one
     # (benchmarks/results/graph_methods.md has both).
-    from graphcl.data.graphs import load_graphs
     from graphcl.experiment_graph import _graph_loader
     from graphcl.train import pretrain
-    data = load_graphs('MUTAG', root=shared_root)
-    perm = torch.randperm(len(data), generator=torch.Generator()
-                          .manual_seed(0)).tolist()
-    train = [data.graphs[i] for i in perm[:150]]
-    held_out = Batch.from_data_list([data.graphs[i] for i in perm[150:]])
+    data, train, held_out = mutag_held_out(shared_root)
 
     torch.manual_seed(0)
     model = build_method('graphcl', data.num_features, seed=0)

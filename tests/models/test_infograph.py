@@ -5,6 +5,8 @@ import torch
 import torch.nn.functional as F
 from torch_geometric.data import Batch, Data
 
+from graphs import mutag_held_out
+
 from graphcl.models import build_method, get_method
 from graphcl.models.infograph import (InfoGraph, ResidualMLP,
                                       local_global_jsd)
@@ -129,16 +131,9 @@ def test_short_mutag_run_beats_a_random_encoder(shared_root):
     # the yardstick here: a random GIN's sum-pooled one-hot labels already
     # score about 86%, within the seed noise of a trained one;
     # benchmarks/results/graph_methods.md has both.)
-    from torch_geometric.data import Batch
-
-    from graphcl.data.graphs import load_graphs
     from graphcl.experiment_graph import _graph_loader
     from graphcl.train import pretrain
-    data = load_graphs('MUTAG', root=shared_root)
-    perm = torch.randperm(len(data), generator=torch.Generator()
-                          .manual_seed(0)).tolist()
-    train = [data.graphs[i] for i in perm[:150]]
-    held_out = Batch.from_data_list([data.graphs[i] for i in perm[150:]])
+    data, train, held_out = mutag_held_out(shared_root)
 
     def ranking_auc(model):
         model.train()  # batch statistics, as the objective sees them
