@@ -838,9 +838,13 @@ def dgi_memory(stats: GraphStats, options: Dict[str, Any],
     * **plain** (any other encoder or corruption): :func:`plain_training`
       over the two branches, with one corrupted copy of the features.
 
-    The embeddings come from PyG's layers (:func:`plain_inference`): on
-    graphs with many edges per node that pass, which gathers one message
-    per edge and channel, is the peak of the run.
+    The embeddings: on the fast or fused path the encoder runs as sparse
+    products on the cached graph
+    (:func:`~graphcl.models.dgi_fast.fast_encode`: the transformed and
+    propagated rows, :math:`2 \times (N, D)` at the widest layer, no
+    per-edge messages); otherwise PyG's layers (:func:`plain_inference`,
+    which on graphs with many edges per node is the peak of the run).
+    Then the probe, whichever is larger.
     """
     layers = encoder_layers(model)
     n, f = stats.num_nodes, stats.num_features
@@ -869,7 +873,13 @@ def dgi_memory(stats: GraphStats, options: Dict[str, Any],
     else:
         training.merge(plain_training(stats, layers, views=2,
                                       feature_copies=1))
-    embedding = larger(plain_inference(stats, layers), probe_bytes(stats, d))
+    if path != 'plain':
+        widest = max(layer.c_out for layer in layers)
+        encode = {'encoder forward (fast path: 2 x N x D)':
+                  2 * n * widest * FLOAT}
+    else:
+        encode = plain_inference(stats, layers)
+    embedding = larger(encode, probe_bytes(stats, d))
     return MethodMemory(constants, training, embedding, first)
 
 

@@ -165,18 +165,18 @@ def test_check_fits_passes_and_refuses_with_estimate_and_batch_size():
     assert check_fits(est, est.total) is est
     assert check_fits(est, available=est.total + 2**30) is est
     with pytest.raises(OutOfMemoryEstimate) as info:
-        check_fits(est, '16G')
+        check_fits(est, '12G')
     err = info.value
     assert isinstance(err, ValueError)
     msg = str(err)
     assert '\n' not in msg
-    assert format_bytes(est.total) in msg and '16.0 GiB' in msg
+    assert format_bytes(est.total) in msg and '12.0 GiB' in msg
     assert ('graphcl train dgi --dataset big --batch-size '
             in msg) and '--fanout 10' in msg
     assert err.suggestion is not None
-    assert err.suggestion.total <= 16 * 2**30
+    assert err.suggestion.total <= 12 * 2**30
     assert format_bytes(err.suggestion.total) in msg
-    assert err.limit == 16 * 2**30 and err.estimate is est
+    assert err.limit == 12 * 2**30 and err.estimate is est
     # The memory available (measured or given) is the default limit.
     with pytest.raises(OutOfMemoryEstimate, match='available'):
         check_fits(est, available=2**30)

@@ -9,8 +9,8 @@ from torch.nn import Module
 from ..losses import JSDLoss
 from ..nn.discriminators import BilinearDiscriminator, Discriminator
 from .base import GraphMethod, _reset, encoder_inputs
-from .dgi_fast import (FastGCNCache, fast_encode_pair,
-                       fast_path_supported)
+from .dgi_fast import (FastGCNCache, _hooks_anywhere, encoder_refusal,
+                       fast_encode, fast_encode_pair, fast_path_supported)
 from .dgi_fused import fused_gcn_dgi_loss
 from .dgi_head import dgi_jsd_head, fused_head_parts
 
@@ -261,13 +261,21 @@ class DeepGraphInfomax(GraphMethod):
     @torch.no_grad()
     def embed(self, data) -> Tensor:
         r"""Frozen node embeddings :math:`(N, D)` of a PyG :class:`Data`
-        (validated as :meth:`objective` validates it)."""
+        (validated as :meth:`objective` validates it). With :obj:`fast`, a
+        GCN encoder that :func:`~graphcl.models.dgi_fast.encoder_refusal`
+        accepts runs as sparse products on the fast path's cached graph
+        (:func:`~graphcl.models.dgi_fast.fast_encode`: the same embeddings,
+        without PyG's per-edge messages); any other runs as it is."""
         self.check_input(data.x, data.edge_index, data)
         was_training = self.training
         self._fast_cache.release()  # training's work buffers
         self.eval()
         try:
-            return self.encoder(*self.encoder_inputs(data))
+            inputs = self.encoder_inputs(data)
+            if self.fast and encoder_refusal(self.encoder, inputs) is None \
+                    and _hooks_anywhere(self.encoder) is None:
+                return fast_encode(self.encoder, self._fast_cache, inputs)
+            return self.encoder(*inputs)
         finally:
             self.train(was_training)
 

@@ -511,3 +511,77 @@ def test_loads_pyg_checkpoint():
     ours.load_state_dict(theirs.state_dict())
     assert torch.equal(ours.discriminator.weight, theirs.weight)
     assert torch.equal(ours.weight, theirs.weight)
+
+
+# embed: the fast encoder (sparse products on the cached graph) must give
+# the plain encoder's embeddings, or refuse and run the plain encoder.
+
+def plain_embed(model, data):
+    twin = plain_twin(model)
+    return twin.embed(data)
+
+
+@pytest.mark.parametrize('conv_kwargs,act,layers', [
+    ({}, 'prelu', 1), ({}, 'elu', 2), (dict(improved=True), 'relu', 1),
+    (dict(add_self_loops=False), 'prelu', 2),
+    (dict(normalize=False, add_self_loops=False), 'tanh', 1),
+    (dict(bias=False), None, 2)])
+@pytest.mark.parametrize('density', [0.03, 0.5])
+@pytest.mark.parametrize('self_loops', [False, True])
+def test_embed_equals_the_plain_encoder(conv_kwargs, act, layers, density,
+                                        self_loops):
+    data = make_graph(density=density, weighted=True, undirected=False)
+    if self_loops:  # self-loops and duplicate edges in the input graph
+        loops = torch.arange(0, data.num_nodes, 3)
+        data.edge_index = torch.cat([data.edge_index, data.edge_index[:, :9],
+                                     torch.stack([loops, loops])], 1)
+        data.edge_weight = torch.cat([data.edge_weight, data.edge_weight[:9],
+                                      torch.rand(loops.numel()) + 1])
+    model = build(data, dict(conv_kwargs, dropout=0.3), act=act,
+                  layers=layers)
+    assert model.encoder.dropout > 0  # inactive in eval mode: allowed
+    z = model.embed(data)
+    assert z.shape == (data.num_nodes, 16)
+    assert torch.allclose(z, plain_embed(model, data), atol=1e-5)
+    assert model.training  # the mode is restored
+
+
+def test_embed_takes_the_sparse_products(monkeypatch):
+    import graphcl.models.dgi as dgi_module
+    data = make_graph()
+    model = build(data)
+    calls = []
+    real = dgi_module.fast_encode
+    monkeypatch.setattr(dgi_module, 'fast_encode',
+                        lambda *a: calls.append(1) or real(*a))
+    model.embed(data)
+    assert calls
+    model.fast = False
+    model.embed(data)
+    assert len(calls) == 1
+
+
+def test_embed_of_a_stream_of_fresh_graphs():
+    # fresh same-shape graphs, and in-place edits: never an old graph's
+    model = build(random_graph())
+    for seed in range(6):
+        data = random_graph(seed=seed % 3, weighted=seed % 2 == 1)
+        model.objective(data)  # the training cache holds this graph
+        assert torch.allclose(model.embed(data), plain_embed(model, data),
+                              atol=1e-5)
+        data.edge_index[0, :30] = (data.edge_index[0, :30] + 1) % 60
+        data.x.mul_(2)
+        assert torch.allclose(model.embed(data), plain_embed(model, data),
+                              atol=1e-5)
+
+
+@pytest.mark.parametrize('case,builder,needle', REFUSED + MORE_REFUSED,
+                         ids=[c[0] for c in REFUSED + MORE_REFUSED])
+def test_embed_refusals_run_the_plain_encoder(case, builder, needle):
+    data = make_graph(weighted=True)
+    model = builder(data)
+    z = model.embed(data)
+    with torch.no_grad():
+        model.eval()
+        expected = model.encoder(*model.encoder_inputs(data))
+    assert torch.allclose(z, expected, atol=1e-6)
