@@ -74,7 +74,8 @@ __all__ = ['GraphStats', 'MethodMemory', 'MemoryEstimate', 'MemoryHook',
            'BASELINE_BYTES', 'estimate_full_batch', 'estimate_minibatch',
            'suggest_minibatch', 'check_fits', 'parse_memory', 'format_bytes',
            'memory_hook', 'csr_bytes', 'encoder_layers', 'plain_training',
-           'plain_inference', 'probe_bytes', 'larger', 'generic_memory',
+           'plain_inference', 'fast_inference', 'probe_bytes', 'larger',
+           'generic_memory',
            'first_steps', 'INPUT_CHECK_BYTES',
            'gcn_views_path', 'gcn_views_memory', 'fast_gcn_constants',
            'fast_gcn_first_step',
@@ -621,6 +622,24 @@ def plain_inference(stats: GraphStats, layers: Sequence[Layer]
     return {label: peak}
 
 
+def fast_inference(stats: GraphStats, layers: Sequence[Layer],
+                   adjacency: bool = True) -> Dict[str, int]:
+    r"""The encoder's full-graph forward pass as sparse products
+    (:func:`~graphcl.models.gcn_views.gcn_embed`): at the widest layer its
+    transformed and propagated rows, :math:`2 \times 4N c_\mathrm{out}`,
+    no per-edge messages; with :obj:`adjacency`, also the graph normalised
+    for it (its edges and CSR matrix, 48 bytes per edge with self-loops;
+    DGI reuses its training cache's instead)."""
+    n = stats.num_nodes
+    widest = max(layer.c_out for layer in layers)
+    nbytes = 2 * n * widest * FLOAT
+    label = f'encoder forward (sparse products: 2 x N x {widest})'
+    if adjacency:
+        nbytes += stats.edges_with_self_loops * (4 * INDEX + 4 * FLOAT)
+        label += ' and its normalised graph'
+    return {label: nbytes}
+
+
 def probe_bytes(stats: GraphStats, width: int) -> Dict[str, int]:
     r"""The embeddings :math:`(N, D)` held during the linear probe, and the
     probe's own copies (its finite check, the training rows): half as
@@ -873,12 +892,8 @@ def dgi_memory(stats: GraphStats, options: Dict[str, Any],
     else:
         training.merge(plain_training(stats, layers, views=2,
                                       feature_copies=1))
-    if path != 'plain':
-        widest = max(layer.c_out for layer in layers)
-        encode = {'encoder forward (fast path: 2 x N x D)':
-                  2 * n * widest * FLOAT}
-    else:
-        encode = plain_inference(stats, layers)
+    encode = fast_inference(stats, layers, adjacency=False) \
+        if path != 'plain' else plain_inference(stats, layers)
     embedding = larger(encode, probe_bytes(stats, d))
     return MethodMemory(constants, training, embedding, first)
 
@@ -911,8 +926,9 @@ def grace_memory(stats: GraphStats, options: Dict[str, Any],
     two blocks of :math:`B \times 2N` similarities and the rows'
     gradient :math:`(2N, D)`; ``block_size=0``: three dense
     :math:`2N \times 2N` matrices) and, on the fast path, the gradients
-    of one layer (:math:`4 \times (N, c)`). The embeddings come from
-    PyG's layers (:func:`plain_inference`)."""
+    of one layer (:math:`4 \times (N, c)`). The embeddings: sparse
+    products on the fast path (:func:`fast_inference`), PyG's layers
+    otherwise (:func:`plain_inference`)."""
     n = stats.num_nodes
     d = int(options.get('hidden') or _width(model, options))
     proj = int(options.get('proj_hidden') or d)
@@ -933,7 +949,8 @@ def grace_memory(stats: GraphStats, options: Dict[str, Any],
     head = {'projection head (2 views: 2 x N x P)': 2 * n * 2 * proj * FLOAT,
             'NT-Xent rows, scaled and normalised (2 x 2N x D)':
             2 * 2 * n * d * FLOAT}
-    if gcn_views_path(model, 'encoder'):
+    fast = gcn_views_path(model, 'encoder')
+    if fast:
         constants, training = gcn_views_memory(stats, layers, keep, masked)
         nd = n * max(layer.c_out for layer in layers) * FLOAT
         for label, nbytes in head.items():
@@ -950,7 +967,9 @@ def grace_memory(stats: GraphStats, options: Dict[str, Any],
         training = plain_training(stats, layers, views=2,
                                   feature_copies=masked, edge_keep=keep,
                                   saved=head, transient=dict([loss[:2]]))
-    embedding = larger(plain_inference(stats, layers), probe_bytes(stats, d))
+    encode = fast_inference(stats, layers) if fast else \
+        plain_inference(stats, layers)
+    embedding = larger(encode, probe_bytes(stats, d))
     return MethodMemory(constants, training, embedding)
 
 

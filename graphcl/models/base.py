@@ -155,6 +155,14 @@ class GraphMethod(Module):
         was_training = self.training
         self.eval()
         try:
-            return self.encoder(*encoder_inputs(data))
+            return self.encode(encoder_inputs(data))
         finally:
             self.train(was_training)
+
+    def encode(self, inputs: tuple) -> Tensor:
+        r"""The frozen encoder on ``(x, edge_index[, edge_weight])``
+        (:meth:`embed` calls it in eval mode, without gradients): by
+        default ``self.encoder(*inputs)``; a method may compute the same
+        function another way (GRACE and BGRL:
+        :class:`~graphcl.models.gcn_views.GCNViewsEmbed`)."""
+        return self.encoder(*inputs)

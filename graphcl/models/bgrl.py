@@ -49,7 +49,8 @@ from ..nn.heads import ProjectionHead
 from ..perf import make_adam, make_adamw
 from ..validation import check_int
 from .base import GraphMethod, encoder_inputs
-from .gcn_views import SparseFeatureCache, draw_gcn_views, gcn_view_refusal
+from .gcn_views import (GCNViewsEmbed, SparseFeatureCache, draw_gcn_views,
+                        gcn_view_refusal)
 from .bgrl_spec import (BGRL_DEFAULTS, LR_SCHEDULES, METHOD,  # noqa: F401
                         OPTIMIZERS)
 from .minibatch import corrupt_subgraph, encode_seeds
@@ -214,7 +215,7 @@ def _as_buffers(module: Module) -> Module:
     return module
 
 
-class BGRL(GraphMethod):
+class BGRL(GCNViewsEmbed, GraphMethod):
     r"""BGRL (`Thakoor et al., ICLR 2022
     <https://arxiv.org/abs/2102.06514>`_).
 

@@ -5,8 +5,9 @@ from typing import Any, Dict
 from torch.nn import Module
 
 from ..memory import (FLOAT, GraphStats, Layer, MethodMemory,
-                      encoder_layers, gcn_views_memory, gcn_views_path,
-                      larger, plain_inference, plain_training, probe_bytes)
+                      encoder_layers, fast_inference, gcn_views_memory,
+                      gcn_views_path, larger, plain_inference,
+                      plain_training, probe_bytes)
 
 __all__ = ['bgrl_memory']
 
@@ -36,7 +37,9 @@ def bgrl_memory(stats: GraphStats, options: Dict[str, Any],
       views (PyG's per-edge messages), as for GRACE.
 
     Both add the predictor's kept rows (two :math:`(N, P)` and one
-    :math:`(N, D)` per view) and the two target embeddings."""
+    :math:`(N, D)` per view) and the two target embeddings. The
+    embeddings: :func:`~graphcl.memory.fast_inference` on the fast path,
+    :func:`~graphcl.memory.plain_inference` otherwise."""
     n = stats.num_nodes
     layers = encoder_layers(model) or [Layer(stats.num_features,
                                              int(options['out_channels']),
@@ -52,7 +55,8 @@ def bgrl_memory(stats: GraphStats, options: Dict[str, Any],
             'target embeddings (2 x N x D)': 2 * n * d * FLOAT}
     widest = max(layer.c_out for layer in layers)
     nd = n * widest * FLOAT
-    if _fast(model):
+    fast = _fast(model)
+    if fast:
         # The online encoder's layers keep three (N, c) each: the
         # propagated rows, batch norm's output and PReLU's output.
         constants, training = gcn_views_memory(
@@ -66,5 +70,7 @@ def bgrl_memory(stats: GraphStats, options: Dict[str, Any],
         training = plain_training(stats, layers, views=2,
                                   feature_copies=masked, edge_keep=keep,
                                   saved=head)
-    embedding = larger(plain_inference(stats, layers), probe_bytes(stats, d))
+    encode = fast_inference(stats, layers) if fast else \
+        plain_inference(stats, layers)
+    embedding = larger(encode, probe_bytes(stats, d))
     return MethodMemory(constants, training, embedding)

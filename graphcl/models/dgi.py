@@ -9,8 +9,8 @@ from torch.nn import Module
 from ..losses import JSDLoss
 from ..nn.discriminators import BilinearDiscriminator, Discriminator
 from .base import GraphMethod, _reset, encoder_inputs
-from .dgi_fast import (FastGCNCache, _hooks_anywhere, encoder_refusal,
-                       fast_encode, fast_encode_pair, fast_path_supported)
+from .dgi_fast import (FastGCNCache, fast_encode_pair,
+                       fast_path_supported)
 from .dgi_fused import fused_gcn_dgi_loss
 from .dgi_head import dgi_jsd_head, fused_head_parts
 
@@ -262,22 +262,35 @@ class DeepGraphInfomax(GraphMethod):
     def embed(self, data) -> Tensor:
         r"""Frozen node embeddings :math:`(N, D)` of a PyG :class:`Data`
         (validated as :meth:`objective` validates it). With :obj:`fast`, a
-        GCN encoder that :func:`~graphcl.models.dgi_fast.encoder_refusal`
-        accepts runs as sparse products on the fast path's cached graph
-        (:func:`~graphcl.models.dgi_fast.fast_encode`: the same embeddings,
-        without PyG's per-edge messages); any other runs as it is."""
+        GCN encoder that :func:`~graphcl.models.gcn_views.gcn_view_refusal`
+        accepts runs as sparse products on the fast path's cached graph and
+        features (:func:`~graphcl.models.gcn_views.gcn_embed`: the same
+        embeddings, without PyG's per-edge messages); any other runs as it
+        is."""
         self.check_input(data.x, data.edge_index, data)
         was_training = self.training
         self._fast_cache.release()  # training's work buffers
         self.eval()
         try:
             inputs = self.encoder_inputs(data)
-            if self.fast and encoder_refusal(self.encoder, inputs) is None \
-                    and _hooks_anywhere(self.encoder) is None:
-                return fast_encode(self.encoder, self._fast_cache, inputs)
-            return self.encoder(*inputs)
+            z = self._fast_embed(inputs) if self.fast else None
+            return self.encoder(*inputs) if z is None else z
         finally:
             self.train(was_training)
+
+    def _fast_embed(self, inputs: tuple) -> Optional[Tensor]:
+        from .gcn_views import gcn_embed, gcn_view_refusal
+        enc = self.encoder
+        if gcn_view_refusal([enc], inputs) is not None:
+            return None
+        # The graph as the encoder sees it: edge weights only where it
+        # takes them (GNNEncoder.layer); the cache is keyed on these inputs.
+        weight = inputs[2] if len(inputs) > 2 and \
+            enc.supports_edge_weight else None
+        cache = self._fast_cache.update(enc.convs[0], inputs[0], inputs[1],
+                                        weight)
+        return gcn_embed(enc, inputs, lambda: cache.x,
+                         (cache.adj, cache.adj_t))
 
     def test(self, train_z: Tensor, train_y: Tensor, test_z: Tensor,
              test_y: Tensor, solver: str = 'lbfgs', *args, **kwargs) -> float:

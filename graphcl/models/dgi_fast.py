@@ -436,13 +436,22 @@ def graph_input_refusal(x: Tensor, edge_index, edge_weight) -> Optional[str]:
     return None
 
 
-def encoder_refusal(enc, inputs: tuple) -> Optional[str]:
-    r"""Why :func:`fast_encode` would not compute the same thing as
-    ``enc(*inputs)`` for this encoder and these inputs (exactly a
-    :class:`~graphcl.nn.GCNEncoder` of plain ``GCNConv`` layers with
-    bias-free linear maps, known element-wise activations, no dropout while
-    training, well-formed inputs), or :obj:`None` when it would. Hooks are
-    checked by the callers (:func:`_hooks_anywhere`)."""
+def fast_path_refusal(model, inputs: tuple) -> Optional[str]:
+    r"""Why :func:`fast_encode_pair` would not compute the same thing as the
+    plain path (:meth:`~graphcl.models.DeepGraphInfomax.forward` +
+    :meth:`~graphcl.models.DeepGraphInfomax.loss`) for this model and these
+    encoder inputs, or :obj:`None` when it would. Strict: exact types, and
+    every option that changes the maths checked."""
+    from .dgi import DeepGraphInfomax
+    if not isinstance(model, DeepGraphInfomax) or \
+            type(model).forward is not DeepGraphInfomax.forward or \
+            _overridden(model, 'forward'):
+        return 'the model overrides forward'
+    cor = model.corruption
+    if type(cor) is not FeatureShuffle or _overridden(
+            cor, 'forward', 'corrupt', 'permutation', '_randperm'):
+        return 'the corruption is not exactly FeatureShuffle'
+    enc = model.encoder
     if type(enc) is not GCNEncoder or _overridden(enc, 'forward', 'layer'):
         return 'the encoder is not exactly GCNEncoder'
     convs, acts = enc.convs, enc.acts
@@ -490,27 +499,6 @@ def encoder_refusal(enc, inputs: tuple) -> Optional[str]:
         return why
     if edge_weight is not None and not enc.supports_edge_weight:
         return 'the encoder ignores edge weights'
-    return None
-
-
-def fast_path_refusal(model, inputs: tuple) -> Optional[str]:
-    r"""Why :func:`fast_encode_pair` would not compute the same thing as the
-    plain path (:meth:`~graphcl.models.DeepGraphInfomax.forward` +
-    :meth:`~graphcl.models.DeepGraphInfomax.loss`) for this model and these
-    encoder inputs, or :obj:`None` when it would. Strict: exact types, and
-    every option that changes the maths checked."""
-    from .dgi import DeepGraphInfomax
-    if not isinstance(model, DeepGraphInfomax) or \
-            type(model).forward is not DeepGraphInfomax.forward or \
-            _overridden(model, 'forward'):
-        return 'the model overrides forward'
-    cor = model.corruption
-    if type(cor) is not FeatureShuffle or _overridden(
-            cor, 'forward', 'corrupt', 'permutation', '_randperm'):
-        return 'the corruption is not exactly FeatureShuffle'
-    why = encoder_refusal(model.encoder, inputs)
-    if why is not None:
-        return why
     return _hooks_anywhere(model)
 
 
@@ -519,24 +507,6 @@ def fast_path_supported(model, inputs: tuple) -> bool:
     plain path for this model and these encoder inputs (see
     :func:`fast_path_refusal` for the reason when not)."""
     return fast_path_refusal(model, inputs) is None
-
-
-def fast_encode(enc, cache: FastGCNCache, inputs: tuple) -> Tensor:
-    r"""``enc(*inputs)`` for an encoder :func:`encoder_refusal` accepts:
-    each layer one sparse product with the cached normalised adjacency
-    (:class:`FastGCNCache`), the first one's feature product sparse when
-    the features are. No per-edge messages: on Coauthor-Physics PyG's
-    ``GCNConv`` holds an :math:`(E, D)` message tensor (2.2 GiB at 512
-    channels) where this holds two :math:`(N, D)` ones."""
-    x, edge_index = inputs[0], inputs[1]
-    edge_weight = inputs[2] if len(inputs) > 2 else None
-    cache.update(enc.convs[0], x, edge_index, edge_weight)
-    h = x
-    for i, (conv, act) in enumerate(zip(enc.convs, enc.acts)):
-        h = cache.transform(x, conv.lin.weight) if i == 0 else \
-            h @ conv.lin.weight.t()
-        h = act(cache.propagate(h, conv.bias))
-    return h
 
 
 def fast_encode_pair(model, cache: FastGCNCache, inputs: tuple,

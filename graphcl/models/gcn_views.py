@@ -50,7 +50,8 @@ from .minibatch import _sparse_linear, corrupt_subgraph
 from .stamp import TensorStamp
 
 __all__ = ['gcn_view_refusal', 'view_adjacency', 'gcn_view_forward',
-           'SparseFeatureCache', 'draw_gcn_views']
+           'gcn_embed', 'GCNViewsEmbed', 'SparseFeatureCache',
+           'draw_gcn_views']
 
 Adjacency = Tuple[Tensor, Tensor]
 
@@ -132,6 +133,47 @@ def gcn_view_forward(encoder: GCNEncoder, x: Tensor,
         h = _sparse_linear(conv.lin, x) if is_sparse_rows(x) else conv.lin(x)
         x = act(_SpMM.apply(a, a_t, h, conv.bias))
     return x
+
+
+def gcn_embed(encoder: Module, inputs: tuple,
+              features: Optional[Callable[[], Optional[Tensor]]] = None,
+              adjacency: Optional[Adjacency] = None) -> Optional[Tensor]:
+    r"""``encoder(*inputs)`` on one graph as sparse products
+    (:func:`gcn_view_forward`) where :func:`gcn_view_refusal` accepts the
+    encoder and the inputs, else :obj:`None` (the caller runs the encoder
+    as it is). One pass in the plain path's order, so any activation module
+    runs as it would there. No per-edge messages: on Coauthor-Physics, at
+    512 channels, PyG's ``GCNConv`` holds a 2.2 GiB message tensor where
+    this holds two :math:`(N, D)` ones.
+
+    Args:
+        features (callable, optional): Returns the CSR form of the
+            features to multiply instead of ``inputs[0]`` (the same
+            values), or :obj:`None`; called only once the path is taken.
+        adjacency (tuple, optional): The graph's :func:`view_adjacency`,
+            when already built."""
+    if gcn_view_refusal([encoder], inputs) is not None:
+        return None
+    rows = features() if features is not None else None
+    if adjacency is None:
+        adjacency = view_adjacency(encoder, inputs)
+    return gcn_view_forward(encoder, inputs[0] if rows is None else rows,
+                            adjacency)
+
+
+class GCNViewsEmbed:
+    r"""Mixin of the two-view methods on this path (GRACE, BGRL): their
+    :meth:`~graphcl.models.GraphMethod.embed` runs the encoder through
+    :func:`gcn_embed` while ``fast_path`` is on, with the mostly-zero
+    features' CSR rows of the training steps (``_feature_rows``, a
+    :class:`SparseFeatureCache`)."""
+    def encode(self, inputs: tuple) -> Tensor:
+        if self.fast_path:
+            z = gcn_embed(self.encoder, inputs,
+                          lambda: self._feature_rows(inputs[0]))
+            if z is not None:
+                return z
+        return super().encode(inputs)
 
 
 class SparseFeatureCache:

@@ -49,7 +49,8 @@ from ..losses import nt_xent
 from ..nn.encoders import GCNEncoder, make_activation
 from ..nn.heads import ProjectionHead
 from .base import GraphMethod, encoder_inputs
-from .gcn_views import SparseFeatureCache, draw_gcn_views, gcn_view_refusal
+from .gcn_views import (GCNViewsEmbed, SparseFeatureCache, draw_gcn_views,
+                        gcn_view_refusal)
 from .minibatch import corrupt_subgraph, encode_seeds, sampled_hops
 from .grace_spec import GRACE_DEFAULTS, METHOD  # noqa: F401 (re-exported)
 
@@ -128,7 +129,7 @@ def _check_rate(value, name: str) -> float:
     return float(value)
 
 
-class GRACE(GraphMethod):
+class GRACE(GCNViewsEmbed, GraphMethod):
     r"""GRACE (`Zhu et al., 2020 <https://arxiv.org/abs/2006.04131>`_).
 
     Each step draws two views :math:`\tilde G_1, \tilde G_2` of the graph

@@ -547,12 +547,12 @@ def test_embed_equals_the_plain_encoder(conv_kwargs, act, layers, density,
 
 
 def test_embed_takes_the_sparse_products(monkeypatch):
-    import graphcl.models.dgi as dgi_module
+    import graphcl.models.gcn_views as views
     data = make_graph()
     model = build(data)
     calls = []
-    real = dgi_module.fast_encode
-    monkeypatch.setattr(dgi_module, 'fast_encode',
+    real = views.gcn_embed
+    monkeypatch.setattr(views, 'gcn_embed',
                         lambda *a: calls.append(1) or real(*a))
     model.embed(data)
     assert calls
