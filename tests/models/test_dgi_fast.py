@@ -585,3 +585,34 @@ def test_embed_refusals_run_the_plain_encoder(case, builder, needle):
         model.eval()
         expected = model.encoder(*model.encoder_inputs(data))
     assert torch.allclose(z, expected, atol=1e-6)
+
+
+@pytest.mark.parametrize('seed', range(4))
+def test_csr_pair_equals_coo_coalesce(seed):
+    # The CSR builder of every fast path (one stable sort, duplicates summed
+    # in order) against PyTorch's COO coalesce: same structure and values,
+    # square, rectangular, symmetric, empty.
+    from graphcl.models.dgi_fast import _csr_pair
+    g = torch.Generator().manual_seed(seed)
+    for trial in range(40):
+        n, m = torch.randint(1, 25, (2, ), generator=g).tolist()
+        if trial % 3 == 0:
+            m = n
+        e = int(torch.randint(0, 100, (1, ), generator=g))
+        row = torch.randint(0, n, (e, ), generator=g)
+        col = torch.randint(0, m, (e, ), generator=g)
+        if trial % 4 == 0 and n == m:  # symmetric: one shared object
+            row, col = torch.cat([row, col]), torch.cat([col, row])
+            val = torch.ones(row.numel())
+        else:
+            val = torch.rand(e, generator=g)
+        a, a_t = _csr_pair(row, col, val, (n, m))
+        coo = torch.sparse_coo_tensor(torch.stack([row, col]), val,
+                                      (n, m)).coalesce()
+        for got, want in ((a, coo), (a_t, coo.t().coalesce())):
+            want = want.to_sparse_csr()
+            assert torch.equal(got.crow_indices(), want.crow_indices())
+            assert torch.equal(got.col_indices(), want.col_indices())
+            assert torch.allclose(got.values(), want.values(), atol=1e-6)
+        if trial % 4 == 0 and n == m:
+            assert a_t is a
