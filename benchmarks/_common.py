@@ -156,6 +156,27 @@ def exit_if_busy(error: Exception, seed: int) -> None:
         raise SystemExit(BUSY_EXIT)
 
 
+def run_or_restart(run, folder: dict, seed: int):
+    """``run(**folder)`` (``folder``: a run folder's ``out`` and
+    ``resume``, or nothing); ``(metrics, restarted)``. A folder locked by
+    another live process exits with :data:`BUSY_EXIT`
+    (:func:`exit_if_busy`). A checkpoint of another config (the code or
+    preset changed since it was saved; its lock was free, or the error
+    would say so) is not mixed with this one: the seed starts again
+    (``overwrite``), and ``restarted`` is the ``time.perf_counter()`` of
+    that start (0 otherwise)."""
+    from graphcl.rundir import RunFolderError
+    try:
+        return run(**folder), 0
+    except RunFolderError as e:
+        exit_if_busy(e, seed)
+        if 'another config' not in str(e) or 'out' not in folder:
+            raise
+        print(f'{e}: starting seed {seed} again', flush=True)
+        start = time.perf_counter()
+        return run(out=folder['out'], overwrite=True), start
+
+
 def method_setup(method: str, dataset: str, root: str, seed: int = 0):
     """``(data, model, optimizer, settings)`` for timing a method's
     full-batch training step: the dataset with row-normalised features,
@@ -238,7 +259,6 @@ def run_seed(method: str, dataset: str, seed: int, path: Path,
     from graphcl.atomic import atomic_write_json
     from graphcl.experiment import run_experiment
     from graphcl.models.registry import TRAIN_DEFAULTS, get_method
-    from graphcl.rundir import RunFolderError
     header = machine()  # the load average before this run adds to it
     before, run_options = 0.0, {}
     if rundir is not None:
@@ -247,22 +267,14 @@ def run_seed(method: str, dataset: str, seed: int, path: Path,
         rundir.parent.mkdir(parents=True, exist_ok=True)
         run_options = dict(out=str(rundir), resume=resume)
     t0 = time.perf_counter()
-    try:
-        m = run_experiment(method, dataset, seeds=[seed], root=data_root(),
-                           progress=False, verbose=False, **run_options,
-                           **options)
-    except RunFolderError as e:
-        exit_if_busy(e, seed)
-        # The checkpoint is another config's (the code changed since it
-        # was saved; the folder's lock was free, or the error would say
-        # so): start the seed again rather than mix the two.
-        if 'another config' not in str(e):
-            raise
-        print(f'{e}: starting seed {seed} again', flush=True)
-        before, t0 = 0.0, time.perf_counter()
-        m = run_experiment(method, dataset, seeds=[seed], root=data_root(),
-                           progress=False, verbose=False, out=str(rundir),
-                           overwrite=True, **options)
+
+    def run(**folder):
+        return run_experiment(method, dataset, seeds=[seed],
+                              root=data_root(), progress=False,
+                              verbose=False, **folder, **options)
+    m, restarted = run_or_restart(run, run_options, seed)
+    if restarted:
+        before, t0 = 0.0, restarted
     wall = time.perf_counter() - t0 + before
     config = m['config']
     keys = list(TRAIN_DEFAULTS) + list(get_method(method).defaults)

@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 from _common import (RESULTS, code_version, data_root, machine,
-                     vm_hwm_mb, write)
+                     run_or_restart, vm_hwm_mb, write)
 
 OUT = RESULTS / 'grace'
 RUNS = Path(__file__).resolve().parents[1] / 'runs' / 'grace_benchmark'
@@ -259,9 +259,12 @@ def seed_child(dataset, seed, root):
     tune_cpu_allocator()  # as `graphcl train` does
     out = RUNS / dataset / f'seed{seed}'
     resume = (out / 'run.json').exists()
-    m = run_experiment('grace', dataset, seeds=[seed], root=root,
-                       out=str(out), resume=resume, progress=False,
-                       verbose=True)
+    m, restarted = run_or_restart(
+        lambda **folder: run_experiment('grace', dataset, seeds=[seed],
+                                        root=root, progress=False,
+                                        verbose=True, **folder),
+        dict(out=str(out), resume=resume), seed)
+    resume = resume and not restarted
     # GRACE's own evaluation (eval.py) L2-normalises the embeddings before
     # its classifier: the same probe on those, reported beside.
     data = load_dataset(dataset, root=root, seed=seed)

@@ -204,3 +204,31 @@ def test_a_seed_another_command_is_running_is_skipped(mb, tmp_path, capsys):
     assert _common.run_subprocess(['-c', 'pass']) is True
     with pytest.raises(subprocess.CalledProcessError):
         _common.run_subprocess(['-c', 'raise SystemExit(1)'])
+
+
+def test_run_or_restart(mb):
+    from graphcl.rundir import RunFolderError
+    common = sys.modules['_common']
+    calls = []
+
+    def run(**folder):
+        calls.append(folder)
+        if len(calls) == 1:
+            raise RunFolderError("holds a run with another config")
+        return 'metrics'
+    m, restarted = common.run_or_restart(run, dict(out='x', resume=True), 1)
+    assert m == 'metrics' and restarted > 0
+    assert calls == [dict(out='x', resume=True),
+                     dict(out='x', overwrite=True)]
+    assert common.run_or_restart(lambda **f: 'ok', {}, 1) == ('ok', 0)
+
+    def broken(**folder):
+        raise RunFolderError('the folder is not a run folder')
+    with pytest.raises(RunFolderError, match='not a run folder'):
+        common.run_or_restart(broken, dict(out='x', resume=True), 1)
+
+    def busy(**folder):
+        raise RunFolderError('the folder is in use by process 123')
+    with pytest.raises(SystemExit) as info:
+        common.run_or_restart(busy, dict(out='x', resume=True), 1)
+    assert info.value.code == common.BUSY_EXIT
