@@ -10,22 +10,10 @@ from graphcl.models import build_method
 from graphcl.models.base import encoder_inputs
 from graphcl.models.gcn_views import gcn_embed
 from graphcl.nn import GCNEncoder
-from tests.conftest import make_graph
+from graphs import two_view_graph
 
 
-def graph(features='dense', weighted=False, seed=0):
-    # centred features; a duplicate edge and a self-loop
-    gen = torch.Generator().manual_seed(seed)
-    data = make_graph(50, 6 if features == 'dense' else 200, seed=seed)
-    data.x = 3 * torch.randn(data.x.shape, generator=gen)
-    if features == 'sparse':  # about 6 % non-zero: multiplied as CSR
-        data.x = data.x * (torch.rand(data.x.shape, generator=gen) < 0.06)
-    data.edge_index = torch.cat([data.edge_index,
-                                 torch.tensor([[0, 3], [1, 3]])], dim=1)
-    if weighted:
-        data.edge_weight = torch.rand(data.edge_index.size(1),
-                                      generator=gen) + 0.5
-    return data
+graph = two_view_graph
 
 
 def method(name, in_channels, **options):

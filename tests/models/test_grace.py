@@ -16,7 +16,7 @@ from graphcl.models import build_method, get_method, method_settings
 from graphcl.models.grace import (GRACE, RRELU_EVAL_SLOPE, GRACEEncoder,
                                   build_grace)
 from graphcl.nn import ProjectionHead, SAGEEncoder
-from tests.conftest import make_graph
+from graphs import two_view_graph
 
 
 def grace_loss_numpy(h1, h2, tau):
@@ -328,22 +328,7 @@ def fast_grace(in_channels, act='prelu', seed=0):
                        block_size=16, seed=seed)
 
 
-def fast_graph(features='dense', weighted=False, seed=0):
-    # Centred features, so that the untrained model's loss is well away
-    # from its value for identical rows, log(2N - 1), and the gradients
-    # are not small.
-    gen = torch.Generator().manual_seed(seed)
-    data = make_graph(50, 6 if features == 'dense' else 200, seed=seed)
-    data.x = 3 * torch.randn(data.x.shape, generator=gen)
-    if features == 'sparse':  # mostly zero: about 6 % non-zero
-        data.x = data.x * (torch.rand(data.x.shape, generator=gen) < 0.06)
-    # A duplicate edge and a self-loop: summed and kept as PyG does.
-    data.edge_index = torch.cat([data.edge_index,
-                                 torch.tensor([[0, 3], [1, 3]])], dim=1)
-    if weighted:
-        data.edge_weight = torch.rand(data.edge_index.size(1),
-                                      generator=gen) + 0.5
-    return data
+fast_graph = two_view_graph
 
 
 @pytest.fixture
