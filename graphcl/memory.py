@@ -859,7 +859,7 @@ def dgi_memory(stats: GraphStats, options: Dict[str, Any],
 
     The embeddings: on the fast or fused path the encoder runs as sparse
     products on the cached graph
-    (:func:`~graphcl.models.dgi_fast.fast_encode`: the transformed and
+    (:func:`~graphcl.models.gcn_views.gcn_embed`: the transformed and
     propagated rows, :math:`2 \times (N, D)` at the widest layer, no
     per-edge messages); otherwise PyG's layers (:func:`plain_inference`,
     which on graphs with many edges per node is the peak of the run).
