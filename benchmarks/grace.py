@@ -126,7 +126,7 @@ def dense_views(x, edge_index, rates):
 def speed_setup(root, dataset='Amazon-Computers'):
     import torch
     from graphcl.data import load_dataset
-    from graphcl.models import build_method, method_settings
+    from graphcl.models import build_method, get_method, method_settings
     from graphcl.models.grace import RRELU_EVAL_SLOPE
     from graphcl.perf import make_adam
     data = load_dataset(dataset, root=root, seed=0)
@@ -142,8 +142,7 @@ def speed_setup(root, dataset='Amazon-Computers'):
                           st['tau'], slope)
     ref_opt = torch.optim.Adam(ref.parameters(), lr=st['lr'],
                                weight_decay=st['weight_decay'])
-    options = {k: v for k, v in st.items()
-               if k not in ('epochs', 'patience', 'lr', 'weight_decay')}
+    options = {k: st[k] for k in get_method('grace').defaults}
     ours = build_method('grace', data.num_features, seed=0, **options)
     ours_opt = make_adam(ours.parameters(), lr=st['lr'],
                          weight_decay=st['weight_decay'])
