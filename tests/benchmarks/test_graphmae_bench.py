@@ -1,27 +1,16 @@
 r"""benchmarks/graphmae.py: the official code's probe, reported beside
 graphcl's on the same kept embeddings."""
-import importlib.util
-import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import torch
 
-BENCH = Path(__file__).resolve().parents[2] / 'benchmarks'
-
+from tests.benchmarks.conftest import benchmark_module
 
 @pytest.fixture(scope='module')
 def gb():
-    sys.path.insert(0, str(BENCH))  # graphmae.py imports _common
-    try:
-        spec = importlib.util.spec_from_file_location(
-            'bench_graphmae', BENCH / 'graphmae.py')
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+    with benchmark_module('graphmae') as module:
         yield module
-    finally:
-        sys.path.remove(str(BENCH))
 
 
 def split(n, gen):

@@ -1,7 +1,6 @@
 r"""benchmarks/methods.py (the issue's one benchmark command): resuming,
 keeping runs with other settings apart, and the table, on a fake results
 folder; one tiny real seed through the shared run_seed."""
-import importlib.util
 import json
 import re
 import sys
@@ -10,20 +9,12 @@ from pathlib import Path
 import pytest
 import torch
 
-BENCH = Path(__file__).resolve().parents[2] / 'benchmarks'
-
+from tests.benchmarks.conftest import benchmark_module
 
 @pytest.fixture(scope='module')
 def mb():
-    sys.path.insert(0, str(BENCH))  # methods.py imports _common
-    try:
-        spec = importlib.util.spec_from_file_location(
-            'bench_methods', BENCH / 'methods.py')
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+    with benchmark_module('methods') as module:
         yield module
-    finally:
-        sys.path.remove(str(BENCH))
 
 
 GGD_CORA = dict(epochs=500, patience=0, lr=1e-3, weight_decay=0.0,
