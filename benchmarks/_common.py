@@ -212,6 +212,31 @@ def path_step(data, model, opt, fast: bool) -> float:
     return loss.item()
 
 
+def alternate_paths(data, model, opt, gen, rounds: int):
+    """``rounds`` timed training steps of each path (:func:`path_step`),
+    alternating, each round in the opposite order, both paths of a round
+    from the same weights and views (``gen``, the views' generator,
+    reseeded to ``1000 + round``); after one warm-up step of each.
+    Returns ``(times, losses)``, dicts keyed by ``fast``; a time is
+    ``(CPU s, wall s)``."""
+    import torch
+    path_step(data, model, opt, True)  # warm-up (allocator, caches)
+    path_step(data, model, opt, False)
+    times = {True: [], False: []}
+    losses = {True: [], False: []}
+    for i in range(rounds):
+        state = {k: v.clone() for k, v in model.state_dict().items()}
+        for fast in ((True, False) if i % 2 == 0 else (False, True)):
+            with torch.no_grad():
+                model.load_state_dict(state)
+            gen.manual_seed(1000 + i)
+            c0, w0 = time.process_time(), time.perf_counter()
+            losses[fast].append(path_step(data, model, opt, fast))
+            times[fast].append((time.process_time() - c0,
+                                time.perf_counter() - w0))
+    return times, losses
+
+
 def run_subprocess(args) -> bool:
     """``python ARGS`` in a child process with ``OMP_NUM_THREADS=1`` (so
     that each run's peak memory is its own). Returns False when the child

@@ -34,8 +34,8 @@ import subprocess
 import sys
 import time
 
-from _common import (RESULTS, data_root, machine, method_setup, one_thread,
-                     path_step, vm_hwm_mb, write)
+from _common import (RESULTS, alternate_paths, data_root, machine,
+                     method_setup, one_thread, path_step, vm_hwm_mb, write)
 from graphcl.models.bgrl_spec import BGRL_DEFAULTS
 
 OUT = RESULTS / 'bgrl'
@@ -45,25 +45,10 @@ OPTIONS = tuple(BGRL_DEFAULTS)  # every registered option
 
 
 def run_speed(args):
-    import torch
     one_thread()
     data, model, opt, _ = method_setup('bgrl', args.dataset, args.root)
     gen = model.view1.corruptions[0].generator
-    times = {True: [], False: []}
-    losses = {True: [], False: []}
-    path_step(data, model, opt, True)  # warm-up (allocator, caches)
-    path_step(data, model, opt, False)
-    for i in range(args.steps):
-        # Both paths of a round start from the same state and views.
-        state = {k: v.clone() for k, v in model.state_dict().items()}
-        for fast in ((True, False) if i % 2 == 0 else (False, True)):
-            with torch.no_grad():
-                model.load_state_dict(state)
-            gen.manual_seed(1000 + i)
-            c0, w0 = time.process_time(), time.perf_counter()
-            losses[fast].append(path_step(data, model, opt, fast))
-            times[fast].append((time.process_time() - c0,
-                                time.perf_counter() - w0))
+    times, losses = alternate_paths(data, model, opt, gen, args.steps)
     result = dict(
         dataset=args.dataset, steps=args.steps, machine=machine(),
         load_after=os.getloadavg()[0],

@@ -31,8 +31,8 @@ import os
 import statistics
 import time
 
-from _common import (RESULTS, code_version, data_root, machine, method_setup,
-                     one_thread, path_step, write)
+from _common import (RESULTS, alternate_paths, code_version, data_root,
+                     machine, method_setup, one_thread, write)
 from graphcl.models.grace_spec import GRACE_DEFAULTS
 
 OUT = RESULTS / 'grace_fast_path'
@@ -71,7 +71,6 @@ def parts(data, model, fast: bool):
 
 
 def measure(dataset: str, root: str, rounds: int) -> dict:
-    import torch
     tuned = one_thread()
     header, load_before = machine(), os.getloadavg()
     t_start = time.perf_counter()
@@ -81,21 +80,7 @@ def measure(dataset: str, root: str, rounds: int) -> dict:
     view = model.view1(data.x, data.edge_index)
     assert model.fast_path_refusal(view) is None, \
         model.fast_path_refusal(view)
-    path_step(data, model, opt, True)  # warm-up (allocator, caches)
-    path_step(data, model, opt, False)
-    times = {True: [], False: []}
-    losses = {True: [], False: []}
-    for i in range(rounds):
-        # Both paths of a round start from the same weights and views.
-        state = {k: v.clone() for k, v in model.state_dict().items()}
-        for fast in ((True, False) if i % 2 == 0 else (False, True)):
-            with torch.no_grad():
-                model.load_state_dict(state)
-            gen.manual_seed(1000 + i)
-            c0, w0 = time.process_time(), time.perf_counter()
-            losses[fast].append(path_step(data, model, opt, fast))
-            times[fast].append((time.process_time() - c0,
-                                time.perf_counter() - w0))
+    times, losses = alternate_paths(data, model, opt, gen, rounds)
     split, z = {}, {}
     for fast in (True, False):
         gen.manual_seed(2000)
