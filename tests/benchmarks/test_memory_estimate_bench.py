@@ -1,21 +1,16 @@
 r"""benchmarks/memory_estimate.py: the table from recorded runs keeps the
 latest record of each case."""
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / 'benchmarks'
+from tests.benchmarks.conftest import benchmark_module
 
 
 @pytest.fixture(scope='module')
 def me():
-    spec = importlib.util.spec_from_file_location(
-        'bench_memory_estimate', BENCH / 'memory_estimate.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    with benchmark_module('memory_estimate') as module:
+        yield module
 
 
 def test_latest_record_of_each_case_in_group_order(me):
