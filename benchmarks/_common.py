@@ -263,14 +263,25 @@ def _seconds_checkpointed(rundir: Path) -> float:
     return float(state.get('seconds', 0.0))
 
 
+def peak_gpu_mb(device: str) -> Optional[float]:
+    """The largest GPU memory PyTorch's allocator held in this process
+    (MiB), or ``None`` for a CPU run."""
+    if torch.device(device).type != 'cuda':
+        return None
+    return torch.cuda.max_memory_allocated() / 2**20
+
+
 def run_seed(method: str, dataset: str, seed: int, path: Path,
-             rundir: Optional[Path] = None, **options) -> dict:
+             rundir: Optional[Path] = None, device: str = 'cpu',
+             **options) -> dict:
     """One ``run_experiment(method, dataset, seeds=[seed], **options)`` on
     one thread, saved atomically as the small JSON at ``path``: dataset,
     seed, test_acc, val_acc, epochs, seconds_per_epoch, pretrain_seconds,
     probe_seconds, wall_seconds, peak_rss_mb, probe_weight_decay, settings
     (every resolved option and training setting), config (the run's whole
-    config), overrides (``options``), allocator_tuned, machine, code.
+    config), overrides (``options``), device, peak_gpu_mb (CUDA runs:
+    the largest memory the PyTorch allocator held), allocator_tuned,
+    machine, code.
 
     With ``rundir`` the seed trains in that run folder (checkpoints every
     30 s; SIGTERM saves one), so a seed interrupted mid-training continues
@@ -296,7 +307,8 @@ def run_seed(method: str, dataset: str, seed: int, path: Path,
     def run(**folder):
         return run_experiment(method, dataset, seeds=[seed],
                               root=data_root(), progress=False,
-                              verbose=False, **folder, **options)
+                              verbose=False, device=device, **folder,
+                              **options)
     m, restarted = run_or_restart(run, run_options, seed)
     if restarted:
         before, t0 = 0.0, restarted
@@ -314,7 +326,8 @@ def run_seed(method: str, dataset: str, seed: int, path: Path,
         settings={k: config[k] for k in keys if k in config},
         config={k: v for k, v in config.items()
                 if k not in ('seeds', 'root', 'data_root')},
-        overrides=dict(options), resumed=bool(before),
+        overrides=dict(options), device=device,
+        peak_gpu_mb=peak_gpu_mb(device), resumed=bool(before),
         allocator_tuned=tuned, machine=header, code=code_version())
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_json(path, result)

@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 from _common import (RESULTS, code_version, data_root, machine,
-                     run_or_restart, vm_hwm_mb, write)
+                     peak_gpu_mb, run_or_restart, vm_hwm_mb, write)
 
 OUT = RESULTS / 'grace'
 RUNS = Path(__file__).resolve().parents[1] / 'runs' / 'grace_benchmark'
@@ -247,7 +247,7 @@ def seed_file(dataset, seed) -> Path:
     return OUT / f'{dataset}_seed{seed}.json'
 
 
-def seed_child(dataset, seed, root):
+def seed_child(dataset, seed, root, device='cpu'):
     one_thread()
     import torch
     import torch.nn.functional as F
@@ -261,7 +261,8 @@ def seed_child(dataset, seed, root):
     m, restarted = run_or_restart(
         lambda **folder: run_experiment('grace', dataset, seeds=[seed],
                                         root=root, progress=False,
-                                        verbose=True, **folder),
+                                        verbose=True, device=device,
+                                        **folder),
         dict(out=str(out), resume=resume), seed)
     resume = resume and not restarted
     # GRACE's own evaluation (eval.py) L2-normalises the embeddings before
@@ -280,7 +281,7 @@ def seed_child(dataset, seed, root):
         epochs=m['epochs'][0], seconds_per_epoch=m['seconds_per_epoch'],
         pretrain_seconds=m['pretrain_seconds'],
         probe_seconds=m['probe_seconds'], peak_rss_mb=peak_rss_mb(),
-        resumed=resume, config=m['config'], machine=machine(),
+        device=device, peak_gpu_mb=peak_gpu_mb(device), resumed=resume, config=m['config'], machine=machine(),
         code=code_version())
     OUT.mkdir(parents=True, exist_ok=True)
     tmp = seed_file(dataset, seed).with_suffix('.tmp')
@@ -413,7 +414,8 @@ def run_accuracy(args):
                 return
             print(f'{dataset} seed {seed} ...', flush=True)
             subprocess.run([sys.executable, __file__, '_seed', dataset,
-                            str(seed), '--root', args.root], check=True)
+                            str(seed), '--root', args.root, '--device',
+                            args.device], check=True)
             table()
 
 
@@ -558,14 +560,21 @@ def table():
         test = [r['test_acc'] for r in runs]
         val = [r['val_acc'] for r in runs]
         l2 = [r['l2_test_acc'] for r in runs]
-        spe = statistics.median(r['seconds_per_epoch'] for r in runs)
-        whole = statistics.median(r['pretrain_seconds'] for r in runs)
-        peak = max(r['peak_rss_mb'] for r in runs)
+        # Timings and memory of the CPU seeds only (all seeds' where
+        # every one ran on a GPU, marked so).
+        cpu = [r for r in runs if r.get('device', 'cpu') == 'cpu']
+        timed, kind = (cpu, '') if len(cpu) == len(runs) else (
+            (cpu, f" (CPU seeds {', '.join(str(r['seed']) for r in cpu)})")
+            if cpu else (runs, ' (GPU)'))
+        spe = statistics.median(r['seconds_per_epoch'] for r in timed)
+        whole = statistics.median(r['pretrain_seconds'] for r in timed)
+        peak = max(r['peak_rss_mb'] for r in timed)
         epochs = runs[0]['epochs']
         rows.append(
             f"| {dataset} | {len(runs)}/10 | {fmt_mean_std(test)} | "
-            f"{fmt_mean_std(val)} | {fmt_mean_std(l2)} | {spe:.2f} | "
-            f"{whole / 60:.1f} min ({epochs} ep.) | {peak / 1024:.2f} GiB | "
+            f"{fmt_mean_std(val)} | {fmt_mean_std(l2)} | {spe:.2f}{kind} | "
+            f"{whole / 60:.1f} min ({epochs} ep.){kind} | "
+            f"{peak / 1024:.2f} GiB{kind} | "
             f"{pub} | {target or '–'} |")
     lines += [
         '## Accuracy (linear probe, test %, mean ± std over pretraining '
@@ -620,13 +629,16 @@ def main():
     p.add_argument('--seeds', type=int, default=10)
     p.add_argument('--hours', type=float, default=None,
                    help='stop launching seeds after this many hours')
+    p.add_argument('--device', default='cpu',
+                   help="accuracy seeds on 'cpu' (default) or 'cuda'")
     args = p.parse_args()
     args.root = args.root or data_root()
     if args.what == '_memory':
         return memory_child(args.args[0], args.epochs, args.root,
                             args.speed_dataset)
     if args.what == '_seed':
-        return seed_child(args.args[0], int(args.args[1]), args.root)
+        return seed_child(args.args[0], int(args.args[1]), args.root,
+                          args.device)
     if args.what == '_reference':
         return reference_child(args.args[0], int(args.args[1]), args.root)
     if args.what == 'reference':
@@ -636,6 +648,8 @@ def main():
     if args.what in ('all', 'memory'):
         run_physics_memory(args)
     if args.what in ('all', 'accuracy'):
+        from graphcl.runner import resolve_device
+        resolve_device(args.device)  # CUDA missing: refused before a seed
         run_accuracy(args)
     table()
 

@@ -226,7 +226,7 @@ def check_consistent(path: Path, settings: Dict[str, object]) -> None:
 # ---------------------------------------------------------------- running
 
 def run(method: str, dataset: str, seeds: List[int],
-        items: List[str]) -> None:
+        items: List[str], device: str = 'cpu') -> None:
     method = check_method(method)
     dataset = canonical_dataset(dataset)
     from graphcl.models.registry import method_settings
@@ -234,6 +234,8 @@ def run(method: str, dataset: str, seeds: List[int],
     settings = method_settings(method, dataset, **overrides)
     path = folder(method, dataset, overrides)
     check_consistent(path, settings)
+    from graphcl.runner import resolve_device
+    device = str(resolve_device(device))  # CUDA missing: refused here
     done = saved_seeds(path)
     todo = [s for s in seeds if s not in done]
     print(f'{method} {dataset} {variant_name(overrides) or "(preset)"}: '
@@ -243,7 +245,7 @@ def run(method: str, dataset: str, seeds: List[int],
         if (path / f'seed{seed}.json').exists():
             continue  # saved meanwhile by another command
         run_subprocess([__file__, '_one', method, dataset, seed,
-                        json.dumps(overrides)])
+                        json.dumps(overrides), '--device', device])
 
 
 def run_grid(seeds: List[int]) -> None:
@@ -304,20 +306,37 @@ def rows(out: Optional[Path] = None,
             runs = list(runs.values())
             test = [r['test_acc'] for r in runs]
             mean, std = mean_std(test)
-            loads = [_load(r.get('machine', '')) for r in runs]
+            # Timings and memory of one kind of device only: the CPU
+            # seeds', or, where every seed ran on a GPU, theirs.
+            cpu = [r for r in runs if r.get('device', 'cpu') == 'cpu']
+            timed = cpu or runs
+            loads = [_load(r.get('machine', '')) for r in timed]
             result.append({
                 **base, 'variant': name, 'seeds': [r['seed'] for r in runs],
                 'test': test, 'mean': mean, 'std': std,
                 'val': statistics.fmean(r['val_acc'] for r in runs),
                 'epochs': statistics.median(r['epochs'] for r in runs),
                 'spe': statistics.median(r['seconds_per_epoch']
-                                         for r in runs),
-                'whole': sum(r['wall_seconds'] for r in runs),
-                'peak': max(r['peak_rss_mb'] for r in runs),
+                                         for r in timed),
+                'whole': sum(r['wall_seconds'] for r in timed),
+                'peak': max(r['peak_rss_mb'] for r in timed),
+                'timed': [r['seed'] for r in timed] if cpu else None,
+                'devices': _devices(runs),
                 'settings': runs[0].get('settings', {}),
                 'loads': (min(loads), max(loads)),
                 'code': _commits(runs), 'origin': 'per-seed JSONs'})
     return result
+
+
+def _devices(runs) -> str:
+    # '' when every seed ran on the CPU, else which seeds ran where.
+    where: Dict[str, List[int]] = {}
+    for r in runs:
+        where.setdefault(r.get('device', 'cpu'), []).append(r['seed'])
+    if set(where) == {'cpu'}:
+        return ''
+    return '; '.join(f"{d}: seeds {', '.join(map(str, s))}"
+                     for d, s in sorted(where.items()))
 
 
 def _commits(runs) -> List[str]:
@@ -401,12 +420,16 @@ def table(out: Optional[Path] = None,
                          f"not run yet | — | {row['published']}{ref} | "
                          f"{target} | — | — | — | — | — |")
             continue
+        timed = row.get('timed')
+        kind = '' if not row.get('devices') else (
+            f" (CPU seeds {', '.join(map(str, timed))})" if timed
+            else ' (GPU)')
         lines.append(
             f"| {row['method']} | {row['dataset']} | {name} | "
             f"{len(row['test'])} | {row['mean']:.2f} ± {row['std']:.2f} | "
             f"{row['val']:.2f} | {row['published']}{ref} | {target} | "
-            f"{met} | {row['epochs']:g} | {row['spe']:.4f} | "
-            f"{row['whole']:.0f} | {row['peak']:.0f} |")
+            f"{met} | {row['epochs']:g} | {row['spe']:.4f}{kind} | "
+            f"{row['whole']:.0f}{kind} | {row['peak']:.0f}{kind} |")
         lo, hi = row['loads']
         load = f'{lo:.2f}' if lo == hi else f'{lo:.2f}-{hi:.2f}'
         s = row['settings']
@@ -415,7 +438,9 @@ def table(out: Optional[Path] = None,
             f"- {row['method']} {row['dataset']} ({name}): seeds "
             f"{', '.join(map(str, row['seeds']))}: "
             f"{', '.join(f'{a:.1f}' for a in row['test'])}. "
-            f"Load average {load}; {row['origin']}; code "
+            + (f"Devices: {row['devices']}. " if row.get('devices')
+               else '')
+            + f"Load average {load}; {row['origin']}; code "
             f"{'; '.join(row['code'])}"
             + (f'; settings: {settings}.' if settings else '.'))
     lines += ['', 'Sources of the published numbers:', '']
@@ -444,10 +469,14 @@ def main(argv=None):
                    'preset (repeatable; saved in a folder of its own)')
     r.add_argument('--no-table', action='store_true',
                    help='do not rewrite methods.md afterwards')
+    r.add_argument('--device', default='cpu',
+                   help="'cpu' (default) or 'cuda': accuracy pools with "
+                   "the CPU seeds; timings and memory are kept apart")
     sub.add_parser('table', help='write benchmarks/results/methods.md')
     one = sub.add_parser('_one')
     for name in ('method', 'dataset', 'seed', 'overrides'):
         one.add_argument(name)
+    one.add_argument('--device', default='cpu')
     args = p.parse_args(argv)
     if args.command == '_one':
         overrides = json.loads(args.overrides)
@@ -456,10 +485,12 @@ def main(argv=None):
                  folder(args.method, args.dataset, overrides) /
                  f'{name}.json',
                  rundir=folder(args.method, args.dataset, overrides,
-                               RUNS) / name, **overrides)
+                               RUNS) / name, device=args.device,
+                 **overrides)
         return
     if args.command == 'run':
-        run(args.method, args.dataset, args.seeds, args.overrides)
+        run(args.method, args.dataset, args.seeds, args.overrides,
+            args.device)
         if args.no_table:
             return
     elif args.command is None:

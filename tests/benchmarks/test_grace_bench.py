@@ -44,3 +44,24 @@ def test_alternate_paths_start_both_paths_alike(gb, shared_root):
     assert all(cpu >= 0 and wall > 0 for cpu, wall in times[True])
     assert losses[True] == pytest.approx(losses[False], abs=1e-4)
     assert losses[True][0] != losses[True][1]  # another view each round
+
+
+def test_accuracy_table_keeps_gpu_timings_apart(gb, tmp_path, monkeypatch):
+    import json
+    monkeypatch.setattr(gb, 'OUT', tmp_path)
+    written = {}
+    monkeypatch.setattr(gb, 'write',
+                        lambda name, text: written.setdefault(name, text))
+    for seed, device in enumerate(['cpu', 'cuda', 'cuda']):
+        (tmp_path / f'Cora_seed{seed}.json').write_text(json.dumps(dict(
+            dataset='Cora', seed=seed, test_acc=80.0 + seed,
+            val_acc=79.0, l2_test_acc=80.0, epochs=200, device=device,
+            seconds_per_epoch=2.0 if device == 'cpu' else 0.01,
+            pretrain_seconds=400.0 if device == 'cpu' else 2.0,
+            peak_rss_mb=1024.0 if device == 'cpu' else 4096.0)))
+    gb.table()
+    row = next(line for line in written['grace.md'].splitlines()
+               if line.startswith('| Cora | 3/10'))
+    assert '| 2.00 (CPU seeds 0) | 6.7 min (200 ep.) (CPU seeds 0) | ' \
+        '1.00 GiB (CPU seeds 0) |' in row
+    assert '81.00 ± 0.82' in row

@@ -63,6 +63,7 @@ def test_run_resumes_and_refuses_mixing(mb, tmp_path, monkeypatch):
     assert [c[1:5] for c in calls] == [['_one', 'ggd', 'Cora', 1],
                                        ['_one', 'ggd', 'Cora', 3]]
     assert [json.loads(c[5]) for c in calls] == [{}, {}]
+    assert all(c[6:] == ['--device', 'cpu'] for c in calls)
     calls.clear()
     mb.run('ggd', 'Cora', [0, 1], ['hidden=256'])  # its own folder
     assert [(c[4], json.loads(c[5])) for c in calls] == [
@@ -79,6 +80,11 @@ def test_run_resumes_and_refuses_mixing(mb, tmp_path, monkeypatch):
     (tmp_path / 'ggd' / 'Cora' / 'seed4.json').write_text(json.dumps(run))
     with pytest.raises(SystemExit, match=r"'keep': \('\(not recorded\)'"):
         mb.run('ggd', 'Cora', [5], [])
+    if not torch.cuda.is_available():  # refused before any seed runs
+        calls.clear()
+        with pytest.raises(ValueError, match='CUDA is not available'):
+            mb.run('ggd', 'Cora', [1], ['hidden=256'], device='cuda')
+        assert calls == []
     with pytest.raises(SystemExit, match='not registered'):
         mb.run('nosuchmethod', 'Cora', [0], [])
     with pytest.raises(SystemExit, match="Unknown dataset 'Corra'"):
@@ -118,6 +124,34 @@ def test_table(mb, tmp_path):
     assert '83.0, 84.0, 85.5' in text and 'git abc1234' in text
 
 
+def test_table_keeps_gpu_timings_apart(mb, tmp_path):
+    # Seeds run on a GPU pool into the accuracy; the time and memory
+    # columns are the CPU seeds' alone, and say so.
+    out = tmp_path / 'methods'
+    cell = out / 'ggd' / 'Cora'
+    for seed, acc in enumerate([83.0, 84.0, 85.0]):
+        fake_seed(cell, seed, acc)
+    for seed in (1, 2):
+        run = json.loads((cell / f'seed{seed}.json').read_text())
+        run.update(device='cuda', seconds_per_epoch=0.001,
+                   wall_seconds=1.0, peak_rss_mb=9999.0)
+        (cell / f'seed{seed}.json').write_text(json.dumps(run))
+    text = mb.table(out, tmp_path / 'none')
+    row = next(line for line in text.splitlines()
+               if line.startswith('| ggd | Cora | preset'))
+    assert '| 3 | 84.00 ± 0.82 |' in row
+    assert row.endswith('| 101 | 0.5000 (CPU seeds 0) | 60 (CPU seeds 0) '
+                        '| 500 (CPU seeds 0) |')
+    assert 'Devices: cpu: seeds 0; cuda: seeds 1, 2.' in text
+    # Every seed on a GPU: their timings, marked.
+    run = json.loads((cell / 'seed0.json').read_text())
+    run.update(device='cuda', seconds_per_epoch=0.002)
+    (cell / 'seed0.json').write_text(json.dumps(run))
+    row = next(line for line in mb.table(out, tmp_path / 'none')
+               .splitlines() if line.startswith('| ggd | Cora | preset'))
+    assert '| 0.0010 (GPU) |' in row
+
+
 def test_run_seed_tiny_real_run(mb, shared_root, tmp_path, monkeypatch):
     monkeypatch.setenv('GRAPHCL_DATA', str(shared_root))
     threads = torch.get_num_threads()
@@ -138,6 +172,7 @@ def test_run_seed_tiny_real_run(mb, shared_root, tmp_path, monkeypatch):
     assert run['settings']['hidden'] == 8 and run['settings']['power'] == 5
     assert run['overrides'] == dict(epochs=2, hidden=8)
     assert run['resumed'] is False and 0 <= run['test_acc'] <= 100
+    assert run['device'] == 'cpu' and run['peak_gpu_mb'] is None
     assert run['wall_seconds'] >= run['pretrain_seconds'] > 0
     assert not rundir.exists()  # removed once the JSON is saved
     # ... but the seed's embeddings are kept beside it, for probe studies
