@@ -134,10 +134,12 @@ def vm_hwm_mb() -> float:
 
 
 def one_thread() -> bool:
-    """One PyTorch thread and graphcl's allocator tuning, as every timed
+    """One PyTorch thread, graphcl's allocator tuning and subnormal floats
+    flushed to zero, as ``graphcl train`` runs on the CPU and every timed
     benchmark run uses; returns whether the allocator was tuned."""
     torch.set_num_threads(1)
-    from graphcl.perf import tune_cpu_allocator
+    from graphcl.perf import flush_denormals, tune_cpu_allocator
+    flush_denormals()
     return tune_cpu_allocator()
 
 
@@ -293,6 +295,7 @@ def run_seed(method: str, dataset: str, seed: int, path: Path,
     ``embeddings/seed<seed>.pt`` beside the run folder."""
     tuned = one_thread()
     from graphcl.atomic import atomic_write_json
+    from graphcl.perf import denormals_flushed
     from graphcl.experiment import run_experiment
     from graphcl.models.registry import TRAIN_DEFAULTS, get_method
     header = machine()  # the load average before this run adds to it
@@ -327,6 +330,7 @@ def run_seed(method: str, dataset: str, seed: int, path: Path,
         config={k: v for k, v in config.items()
                 if k not in ('seeds', 'root', 'data_root')},
         overrides=dict(options), device=device,
+        denormals_flushed=denormals_flushed(),
         peak_gpu_mb=peak_gpu_mb(device), resumed=bool(before),
         allocator_tuned=tuned, machine=header, code=code_version())
     path.parent.mkdir(parents=True, exist_ok=True)

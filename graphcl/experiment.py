@@ -263,9 +263,9 @@ def run_experiment(method: str = 'dgi', dataset: Any = 'Cora', *,
         **method_options: Options of the method (see
             :func:`graphcl.models.method_defaults`).
 
-    Process-wide settings (threads, :func:`graphcl.perf.tune_cpu_allocator`)
-    are the caller's: ``graphcl train`` applies them, this function does
-    not.
+    Process-wide settings (threads, :func:`graphcl.perf.tune_cpu_allocator`,
+    :func:`graphcl.perf.flush_denormals`) are the caller's: ``graphcl
+    train`` applies them, this function does not.
     """
     if probe_selection not in PROBE_SELECTIONS:
         raise ValueError(f"Unknown probe selection '{probe_selection}'; "

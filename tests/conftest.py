@@ -147,3 +147,15 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True)
+def ieee_denormals():
+    r"""Every test starts with the CPU's IEEE handling of subnormal floats,
+    and a test that flushes them (``graphcl train`` does, through
+    :func:`graphcl.perf.flush_denormals`) leaves it as it found it."""
+    from graphcl.perf import denormals_flushed, flush_denormals
+    before = denormals_flushed()
+    flush_denormals(False)
+    yield
+    flush_denormals(before)

@@ -86,6 +86,12 @@ def _add_train_options(p: argparse.ArgumentParser, spec):
                    help="leave glibc's allocator settings alone (by default "
                    "graphcl train keeps freed activation buffers in the "
                    "heap: graphcl.perf.tune_cpu_allocator)")
+    p.add_argument('--keep-denormals', action='store_true',
+                   help="keep the CPU's IEEE handling of subnormal floats "
+                   "(by default graphcl train flushes them to zero: weights "
+                   "that weight decay shrinks into that range otherwise "
+                   "slow training steps several times; "
+                   "graphcl.perf.flush_denormals)")
     add_out(p, 'run folder: metrics.json, embeddings.pt (first seed), '
             'encoder.pt and model.json (for graphcl embed), run.json '
             '(status and config), seeds/ and checkpoint.pt')
@@ -187,12 +193,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args) -> int:
     from ..distributed import cleanup_distributed
     from ..experiment import run_experiment
-    from ..perf import tune_cpu_allocator
+    from ..perf import flush_denormals, tune_cpu_allocator
     from ..signals import RunInterrupted
     check_dataset_name(args.dataset)
     apply_threads(args)
     if args.device == 'cpu' and not args.no_malloc_tuning:
         tune_cpu_allocator()
+    if args.device == 'cpu' and not args.keep_denormals:
+        flush_denormals()
     options = {name: getattr(args, name) for name in args.option_names
                if getattr(args, name) is not None}
     minibatch = {key: getattr(args, key) for key in (

@@ -43,6 +43,21 @@ def test_train(graph_file, tmp_path, capsys):
     assert all(torch.is_tensor(v) for v in state.values())
 
 
+@pytest.mark.parametrize('keep', [False, True])
+def test_train_flushes_denormals_unless_told(keep, graph_file, tmp_path,
+                                             capsys):
+    # A process-wide setting, applied by the command on the CPU (not by
+    # run_experiment): subnormal floats become 0 unless --keep-denormals.
+    from graphcl.perf import denormals_flushed, flush_denormals
+    args = ['train', 'dgi', '--dataset', str(graph_file), '--epochs', '2',
+            '--hidden', '8', '--quiet', '--no-probe']
+    assert main(args + (['--keep-denormals'] if keep else [])) == 0, \
+        capsys.readouterr().err
+    flushed = denormals_flushed()
+    supported = flush_denormals()  # (the conftest fixture restores it)
+    assert flushed is (supported and not keep)
+
+
 def test_train_pooled_probe_selection(graph_file, tmp_path, capsys):
     out = tmp_path / 'out'
     code = main(['train', 'dgi', '--dataset', str(graph_file), '--epochs',
