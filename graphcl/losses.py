@@ -10,8 +10,8 @@ Two call conventions are used throughout:
   positive). :class:`JSDLoss`, :class:`InfoNCELoss`, :class:`TripletMarginLoss`
   and :class:`DonskerVaradhanLoss` follow it, so they are interchangeable as
   the ``loss`` of :class:`graphcl.DeepGraphInfomax`.
-* **Two views** (SimCLR, GRACE): :func:`nt_xent` takes two embedding
-  matrices whose rows are paired.
+* **Two views** (SimCLR, GRACE, CCA-SSG): :func:`nt_xent` and
+  :func:`cca_ssg_loss` take two embedding matrices whose rows are paired.
 """
 import math
 from typing import Optional
@@ -26,7 +26,7 @@ __all__ = [
     'jsd_loss', 'info_nce_loss', 'triplet_margin_loss',
     'donsker_varadhan_loss', 'nt_xent', 'gram_logsumexp', 'JSDLoss',
     'InfoNCELoss', 'TripletMarginLoss', 'DonskerVaradhanLoss', 'NTXentLoss',
-    'get_loss', 'LOSSES', 'scaled_cosine_error'
+    'get_loss', 'LOSSES', 'scaled_cosine_error', 'cca_ssg_loss'
 ]
 
 
@@ -382,6 +382,63 @@ def scaled_cosine_error(x: Tensor, y: Tensor, alpha: float = 3.0) -> Tensor:
     # cos may exceed 1 by a rounding error: 1 - cos < 0 has no real
     # non-integer power.
     return (1 - cos).clamp_min(0).pow(alpha).mean()
+
+
+def check_decorrelation_weight(lambd) -> float:
+    r""":obj:`lambd` as a float, or :class:`ValueError` naming it unless it
+    is a finite number :math:`\geq 0`."""
+    if isinstance(lambd, bool) or not isinstance(lambd, (int, float)) or \
+            not math.isfinite(lambd) or lambd < 0:
+        raise ValueError(f"'lambd' (the weight of the decorrelation term) "
+                         f"must be a number >= 0, got {lambd!r}")
+    return float(lambd)
+
+
+def cca_ssg_loss(h1: Tensor, h2: Tensor, lambd: float = 1e-3) -> Tensor:
+    r"""CCA-SSG's objective (`Zhang et al., NeurIPS 2021
+    <https://arxiv.org/abs/2106.12484>`_) of two views' embeddings
+    :obj:`h1`, :obj:`h2` ``[N, D]`` (rows paired). Each is standardised
+    per column, :math:`\tilde{\mathbf{Z}}_v = (\mathbf{H}_v -
+    \boldsymbol{\mu}_v) / \boldsymbol{\sigma}_v` (sample standard
+    deviation, as ``Tensor.std``), and
+
+    .. math::
+        \mathcal{L} = -\operatorname{tr}\left(\mathbf{C}_{12}\right)
+        + \lambda \left(\lVert \mathbf{I} - \mathbf{C}_{11}
+        \rVert_F^2 + \lVert \mathbf{I} - \mathbf{C}_{22}
+        \rVert_F^2\right), \qquad
+        \mathbf{C}_{uv} = \frac{1}{N} \tilde{\mathbf{Z}}_u^\top
+        \tilde{\mathbf{Z}}_v
+
+    the invariance term (paired rows agree) plus the decorrelation term
+    (each view's dimensions uncorrelated) weighted by :math:`\lambda`.
+
+    Args:
+        h1 (Tensor): Embeddings of the first view, shape ``[N, D]``.
+        h2 (Tensor): Embeddings of the second view, shape ``[N, D]``.
+        lambd (float, optional): Weight :math:`\lambda \geq 0` of the
+            decorrelation term. (default: ``1e-3``)
+
+    A column that is constant over the :math:`N` rows has no standard
+    deviation; its standardised values, and so the loss, are ``nan``, as
+    in the reference code.
+    """
+    lambd = check_decorrelation_weight(lambd)
+    if h1.dim() != 2 or h1.shape != h2.shape:
+        raise ValueError(f"cca_ssg_loss takes two [N, D] tensors of one "
+                         f"shape, got {tuple(h1.shape)} and "
+                         f"{tuple(h2.shape)}")
+    n = h1.size(0)
+    if n < 2:
+        raise ValueError(f"cca_ssg_loss standardises each column over the "
+                         f"rows and needs at least 2 rows, got {n}")
+    z1 = (h1 - h1.mean(0)) / h1.std(0)
+    z2 = (h2 - h2.mean(0)) / h2.std(0)
+    eye = torch.eye(h1.size(1), dtype=z1.dtype, device=z1.device)
+    invariance = -(z1 * z2).sum() / n  # -tr(Z1^T Z2) / N
+    decorrelation = (eye - z1.t() @ z1 / n).pow(2).sum() + \
+        (eye - z2.t() @ z2 / n).pow(2).sum()
+    return invariance + lambd * decorrelation
 
 
 class _PairLoss(torch.nn.Module):

@@ -76,6 +76,11 @@ def test_fast_path_equals_plain_path(method, device, small_graph):
     plain_loss, plain_grads, _ = _step(method, data, device, False)
     assert torch.allclose(fast_loss, plain_loss, atol=1e-5, rtol=1e-4)
     assert fast_grads.keys() == plain_grads.keys()
+    # Float rounding is relative to the model's gradients, not to each
+    # tensor's: a gradient that is zero in exact arithmetic (CCA-SSG's last
+    # bias, whose loss standardises every column) is rounding noise at the
+    # scale of the others on both paths.
+    scale = max(1.0, max(float(g.abs().max()) for g in plain_grads.values()))
     for name, grad in fast_grads.items():
-        assert torch.allclose(grad, plain_grads[name], atol=1e-5,
+        assert torch.allclose(grad, plain_grads[name], atol=1e-5 * scale,
                               rtol=1e-4), name

@@ -48,10 +48,7 @@ from ..corruptions import Compose, EdgeDrop, FeatureMask
 from ..losses import nt_xent
 from ..nn.encoders import GCNEncoder, make_activation
 from ..nn.heads import ProjectionHead
-from .base import GraphMethod, encoder_inputs
-from .gcn_views import (GCNViewsEmbed, SparseFeatureCache, draw_gcn_views,
-                        gcn_view_refusal)
-from .minibatch import corrupt_subgraph, encode_seeds, sampled_hops
+from .two_view import TwoViewMethod
 from .grace_spec import GRACE_DEFAULTS, METHOD  # noqa: F401 (re-exported)
 
 __all__ = ['GRACE', 'GRACEEncoder', 'build_grace', 'GRACE_DEFAULTS',
@@ -129,7 +126,7 @@ def _check_rate(value, name: str) -> float:
     return float(value)
 
 
-class GRACE(GCNViewsEmbed, GraphMethod):
+class GRACE(TwoViewMethod):
     r"""GRACE (`Zhu et al., 2020 <https://arxiv.org/abs/2006.04131>`_).
 
     Each step draws two views :math:`\tilde G_1, \tilde G_2` of the graph
@@ -167,29 +164,18 @@ class GRACE(GCNViewsEmbed, GraphMethod):
             (:func:`graphcl.losses.gram_logsumexp`); ``0`` computes one
             dense :math:`2N \times 2N` matrix. (default: ``512``)
     """
-    supports_minibatch = True
-    supports_sparse_features = True  # minibatch_objective: CSR batch.x
-
     def __init__(self, encoder: Module, projector: Module, view1: Module,
                  view2: Module, tau: float = 0.5, block_size: int = 512):
-        super().__init__()
         tau = _check_tau(tau)
         if isinstance(block_size, bool) or not isinstance(block_size, int) \
                 or block_size < 0:
             raise ValueError(f"'block_size' must be an integer >= 0 (rows "
                              f"per block of the loss; 0: one dense matrix), "
                              f"got {block_size!r}")
-        self.encoder = encoder
+        super().__init__(encoder, view1, view2)
         self.projector = projector
-        self.view1 = view1
-        self.view2 = view2
         self.tau = tau
         self.block_size = block_size
-        #: Whether :meth:`objective` may take the CSR path where it computes
-        #: the same function (:meth:`fast_path_refusal`). Not an option of
-        #: the method: it changes no result, only the float summation order.
-        self.fast_path = True
-        self._feature_rows = SparseFeatureCache()
 
     def loss(self, z1: Tensor, z2: Tensor) -> Tensor:
         r"""GRACE's loss of the embeddings :obj:`z1`, :obj:`z2` ``[N, D]``
@@ -197,62 +183,9 @@ class GRACE(GCNViewsEmbed, GraphMethod):
         return nt_xent(self.projector(z1), self.projector(z2), self.tau,
                        block_size=self.block_size or None)
 
-    def fast_path_refusal(self, view: tuple) -> Optional[str]:
-        r"""Why a view ``(x, edge_index[, edge_weight])`` is not encoded
-        through its normalised CSR adjacency
-        (:mod:`graphcl.models.gcn_views`: the same function, faster on
-        CPU), or :obj:`None` when it is."""
-        if not self.fast_path:
-            return 'fast_path is off'
-        return gcn_view_refusal((self.encoder, ), view)
-
-    def objective(self, data) -> Tensor:
-        r"""The loss of one full-batch step on :obj:`data` (through the
-        fast path where :meth:`fast_path_refusal` accepts both views)."""
-        self.check_input(data.x, data.edge_index, data)
-        views, encode = draw_gcn_views(
-            (self.view1, self.view2), encoder_inputs(data),
-            self.fast_path_refusal, self.encoder,
-            self._feature_rows if self.fast_path else None)
-        return self.loss(*(encode(self.encoder, v) for v in views))
-
-    def minibatch_objective(self, batch) -> Tensor:
-        r"""The loss on a sampled subgraph: both views are drawn from the
-        subgraph (sparse feature rows stay sparse,
-        :func:`~graphcl.models.minibatch.corrupt_subgraph`) and the first
-        ``batch.batch_size`` rows, the seeds, are contrasted."""
-        hops = sampled_hops(batch)
-        edge_weight = getattr(batch, 'edge_weight', None)
-        ids = torch.arange(batch.edge_index.size(1),
-                           device=batch.edge_index.device)
-        z = []
-        for view in (self.view1, self.view2):
-            # The edge ids follow the kept edges: they select the edge
-            # weights and give the per-hop edge counts of the view.
-            x, edge_index, kept = corrupt_subgraph(view, batch.x,
-                                                   batch.edge_index, ids)
-            ew = None if edge_weight is None else edge_weight[kept]
-            z.append(encode_seeds(self.encoder, x, edge_index,
-                                  batch.batch_size, _kept_hops(hops, kept),
-                                  edge_weight=ew))
-        return self.loss(z[0], z[1])
-
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}({self.encoder!r}, '
                 f'tau={self.tau})')
-
-
-def _kept_hops(hops, kept: Tensor):
-    # Per-hop edge counts of a sampled subgraph after an edge selection
-    # that keeps the edges' order (kept: ascending edge ids); None (no
-    # trimming, the same result) for any other selection.
-    if hops is None or (kept.numel() > 1 and
-                        bool((kept[1:] <= kept[:-1]).any())):
-        return None
-    nodes, edges = hops
-    bounds = torch.tensor([0] + [int(e) for e in edges],
-                          device=kept.device).cumsum(0)
-    return nodes, torch.searchsorted(kept, bounds).diff().tolist()
 
 
 def build_grace(in_channels: int, hidden: int, proj_hidden: int,

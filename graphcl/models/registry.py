@@ -157,6 +157,7 @@ def _norm(name: str) -> str:
 #: Built-in methods: name to the module whose ``METHOD`` is its spec.
 BUILTIN_METHODS: Dict[str, str] = {
     'bgrl': 'graphcl.models.bgrl_spec',
+    'cca_ssg': 'graphcl.models.cca_ssg_spec',
     'dgi': 'graphcl.models.dgi_spec',
     'ggd': 'graphcl.models.ggd_spec',
     'graphmae': 'graphcl.models.graphmae_spec',

@@ -8,6 +8,7 @@ from .readouts import (Readout, SigmoidMeanReadout, MeanReadout, SumReadout,
 from .discriminators import (Discriminator, BilinearDiscriminator,
                              DotDiscriminator, get_discriminator)
 from .heads import ProjectionHead
+from .mlp_encoder import MLPEncoder
 from .graph_encoder import GraphEncoder
 
 __all__ = [
@@ -15,5 +16,6 @@ __all__ = [
     'get_encoder', 'Readout', 'SigmoidMeanReadout', 'MeanReadout',
     'SumReadout', 'MaxReadout', 'AttentionReadout', 'get_readout',
     'Discriminator', 'BilinearDiscriminator', 'DotDiscriminator',
-    'get_discriminator', 'ProjectionHead', 'PReLU', 'prelu', 'GraphEncoder'
+    'get_discriminator', 'ProjectionHead', 'MLPEncoder', 'PReLU', 'prelu',
+    'GraphEncoder'
 ]

@@ -265,7 +265,7 @@ def test_minibatch_hop_counts_follow_the_views(small_graph):
 
 
 def test_kept_hop_counts():
-    from graphcl.models.grace import _kept_hops
+    from graphcl.models.two_view import _kept_hops
     hops = ([2, 3, 4], [5, 6])  # edges 0-4 in hop 0, 5-10 in hop 1
     kept = torch.tensor([0, 3, 4, 5, 9, 10])
     assert _kept_hops(hops, kept) == ([2, 3, 4], [3, 3])
