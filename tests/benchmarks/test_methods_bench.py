@@ -258,3 +258,19 @@ def test_run_or_restart(mb):
     with pytest.raises(SystemExit) as info:
         common.run_or_restart(busy, dict(out='x', resume=True), 1)
     assert info.value.code == common.BUSY_EXIT
+
+
+def test_cora_claim(mb):
+    def row(method, mean, seeds=10, variant=''):
+        return dict(method=method, dataset='Cora', variant=variant,
+                    test=[mean] * seeds, mean=mean, std=0.5)
+    assert 'no method has 10 seeds' in mb.cora_claim([row('ggd', 90, 3)])
+    line = mb.cora_claim([row('ggd', 83.8), row('mvgrl', 83.5),
+                          row('dgi', 95.0, seeds=2),
+                          dict(row('dgi', 99.0), dataset='CiteSeer')])
+    assert line == ("Cora (public split): the best mean over 10 seeds is "
+                    "ggd's 83.80 ± 0.50; at least one method ≥ 84.0: not "
+                    "met.")
+    assert mb.cora_claim([row('ggd', 84.1, variant='hidden=256')]) == (
+        "Cora (public split): the best mean over 10 seeds is ggd "
+        "(hidden=256)'s 84.10 ± 0.50; at least one method ≥ 84.0: met.")
