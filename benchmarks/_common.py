@@ -42,6 +42,65 @@ def machine() -> str:
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
 
 
+def mean_std_text(values, empty: str = '–') -> str:
+    """'mean ± population std' of a list with two decimals; one value
+    alone, or :obj:`empty` for none."""
+    import statistics
+    if not values:
+        return empty
+    if len(values) == 1:
+        return f'{values[0]:.2f}'
+    return f'{statistics.fmean(values):.2f} ± {statistics.pstdev(values):.2f}'
+
+
+def adam_linear_probe(z, data, lr: float, epochs: int,
+                      weight_decay: float = 0.0, seed: int = 0,
+                      best_val: bool = False) -> dict:
+    """A linear layer (PyTorch's init, seeded) trained on the training
+    nodes' embeddings by full-batch Adam for :obj:`epochs` epochs, as the
+    reference codes' probes do; validation and test accuracy (%) at the
+    last epoch, or with :obj:`best_val` at the first epoch of best
+    validation accuracy."""
+    torch.manual_seed(seed)
+    y = data.y
+    clf = torch.nn.Linear(z.size(1), int(y.max()) + 1)
+    opt = torch.optim.Adam(clf.parameters(), lr=lr,
+                           weight_decay=weight_decay)
+
+    def acc(pred, mask):
+        return 100 * float((pred[mask] == y[mask]).float().mean())
+    best = None
+    for _ in range(epochs):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(clf(z[data.train_mask]),
+                                          y[data.train_mask]).backward()
+        opt.step()
+        if best_val:
+            with torch.no_grad():
+                pred = clf(z).argmax(1)
+            val = acc(pred, data.val_mask)
+            if best is None or val > best['val']:
+                best = dict(val=val, test=acc(pred, data.test_mask))
+    if best is not None:
+        return best
+    with torch.no_grad():
+        pred = clf(z).argmax(1)
+    return dict(val=acc(pred, data.val_mask), test=acc(pred, data.test_mask))
+
+
+def engine_embeddings(method: str, dataset: str, seed: int):
+    """``(embeddings, metrics)`` of one seed of
+    ``run_experiment(method, dataset, seeds=[seed])`` with the method's
+    preset (as benchmarks/methods.py runs it), its run folder temporary."""
+    import tempfile
+    from graphcl.experiment import run_experiment
+    with tempfile.TemporaryDirectory() as tmp:
+        metrics = run_experiment(method, dataset, seeds=[seed],
+                                 root=data_root(), progress=False,
+                                 verbose=False, out=tmp)
+        return torch.load(Path(tmp) / 'embeddings.pt'), metrics
+
+
 def write(name: str, text: str) -> Path:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / name

@@ -39,12 +39,12 @@ import json
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from _common import (RESULTS, code_version, data_root, machine, one_thread,
-                     run_subprocess, write)
+from _common import (RESULTS, code_version, data_root, engine_embeddings,
+                     machine, mean_std_text, one_thread, run_subprocess,
+                     write)
 
 OUT = RESULTS / 'ggd' / 'reference'
 #: The official execute.py's settings (its argparse defaults; the embedding
@@ -165,7 +165,6 @@ def child(dataset: str, seed: int):
     from graphcl.atomic import atomic_write_json
     from graphcl.data import load_dataset
     from graphcl.eval import linear_probe
-    from graphcl.experiment import run_experiment
     header = machine()
     data = load_dataset(dataset, root=data_root(), seed=seed)
     x = data.x.float()
@@ -186,10 +185,7 @@ def child(dataset: str, seed: int):
     z_ref, epochs, best, seconds = train_official(x, adj, seed)
     reference = dict(scores(z_ref), epochs=epochs, lowest_loss=best,
                      seconds_per_epoch=seconds / epochs)
-    with tempfile.TemporaryDirectory() as tmp:
-        m = run_experiment('ggd', dataset, seeds=[seed], root=data_root(),
-                           progress=False, verbose=False, out=tmp)
-        z_ours = torch.load(Path(tmp) / 'embeddings.pt')
+    z_ours, m = engine_embeddings('ggd', dataset, seed)
     ours = dict(scores(z_ours), engine_test_acc=m['test_acc'][0],
                 epochs=m['epochs'][0],
                 seconds_per_epoch=m['seconds_per_epoch'])
@@ -202,12 +198,6 @@ def child(dataset: str, seed: int):
           f" (its probe {reference['official_probe_test_acc']:.2f}), "
           f"graphcl {ours['test_acc']:.2f} (official probe "
           f"{ours['official_probe_test_acc']:.2f})", flush=True)
-
-
-def _mean_std(values) -> str:
-    if len(values) == 1:
-        return f'{values[0]:.2f}'
-    return f'{statistics.fmean(values):.2f} ± {statistics.pstdev(values):.2f}'
 
 
 def table() -> str:
@@ -240,9 +230,9 @@ def table() -> str:
             rows = [r[key] for r in runs]
             lines.append(
                 f"| {dataset} | {name} | {len(rows)} | "
-                f"{_mean_std([r['test_acc'] for r in rows])} | "
+                f"{mean_std_text([r['test_acc'] for r in rows])} | "
                 f"{statistics.fmean(r['val_acc'] for r in rows):.2f} | "
-                f"{_mean_std([r['official_probe_test_acc'] for r in rows])}"
+                f"{mean_std_text([r['official_probe_test_acc'] for r in rows])}"
                 f" | {pub} | ≥ {target} |")
         notes.append(
             f"- {dataset}, per seed (official code: graphcl probe / official "

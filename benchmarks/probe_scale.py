@@ -33,30 +33,15 @@ import json
 import statistics
 from pathlib import Path
 
-from _common import RESULTS, code_version, data_root, machine, one_thread, \
-    write
+from _common import RESULTS, adam_linear_probe, code_version, data_root, \
+    machine, one_thread, write
 
 EMBEDDINGS = RESULTS.parents[1] / 'runs' / 'benchmarks' / 'methods'
 ADAM = dict(lr=0.05, epochs=3500)
 
 
 def adam_probe(z, data, seed: int) -> dict:
-    import torch
-    torch.manual_seed(seed)
-    y = data.y
-    clf = torch.nn.Linear(z.size(1), int(y.max()) + 1)
-    opt = torch.optim.Adam(clf.parameters(), lr=ADAM['lr'])
-    for _ in range(ADAM['epochs']):
-        opt.zero_grad()
-        torch.nn.functional.cross_entropy(clf(z[data.train_mask]),
-                                          y[data.train_mask]).backward()
-        opt.step()
-    with torch.no_grad():
-        pred = clf(z).argmax(1)
-
-    def acc(mask):
-        return 100 * float((pred[mask] == y[mask]).float().mean())
-    return dict(val=acc(data.val_mask), test=acc(data.test_mask))
+    return adam_linear_probe(z, data, ADAM['lr'], ADAM['epochs'], seed=seed)
 
 
 def score_seed(method: str, dataset: str, seed: int, path: Path) -> dict:
