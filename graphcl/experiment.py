@@ -148,12 +148,19 @@ def _pretrain_minibatch(trainer, data, optimizer, *, fanout, batch_size,
                                num_workers=num_workers)
 
     dev = env.device
+    # A batch with fewer seeds than the method's loss is defined on (the
+    # short last one) is skipped and counted; every rank holds the same
+    # number of seeds, so under torchrun all ranks skip the same steps.
+    # (Only then are the epoch's batch losses weighted by their seeds.)
+    least = int(getattr(trainer.method, 'min_batch_size', 1))
+    sizes = (lambda batch: int(batch.batch_size)) if least > 1 else None
     return pretrain(trainer, lambda batch: train_model(batch.to(dev)),
                     optimizer, epochs=epochs, patience=patience,
                     restore_best=keep == 'best',
                     batches=batches, progress=desc, on_step=trainer.on_step,
                     sync_loss=all_reduce_mean if env.distributed else None,
-                    resume=resume, on_epoch_end=on_epoch_end)
+                    resume=resume, on_epoch_end=on_epoch_end,
+                    batch_size=sizes, min_batch_size=least)
 
 
 def _batches_per_epoch(num_nodes: int, batch_size: int, env) -> int:
@@ -660,7 +667,14 @@ def _run_seeds(spec, dataset, seed_list, options, train_settings, *, root,
                    seconds=result.seconds,
                    seconds_per_epoch=result.seconds_per_epoch,
                    losses=result.losses, probe_seconds=probe_seconds,
-                   probe=fit)
+                   probe=fit, skipped_batches=result.skipped_batches)
+        if result.skipped_batches:
+            _say(f"seed {seed}: {result.skipped_batches} mini-batch(es) of "
+                 f"fewer than {getattr(model, 'min_batch_size', 1)} seed "
+                 f"nodes skipped "
+                 f"(the short last batch of an epoch); choose a batch size "
+                 f"that leaves no such remainder to train on every node",
+                 verbose)
         score = ("no probe" if fit is None else
                  f"best validation accuracy {100 * fit.val_acc:.2f}%"
                  if pooled else

@@ -67,6 +67,11 @@ class GraphMethod(Module):
     encoder: Module
     #: Whether :meth:`minibatch_objective` is defined.
     supports_minibatch: bool = False
+    #: The fewest seed nodes :meth:`minibatch_objective` is defined on (2
+    #: for a loss that compares each seed with the others or standardises
+    #: over them); the engine skips smaller mini-batches, such as the short
+    #: last one of an epoch, and counts them (``skipped_batches``).
+    min_batch_size: int = 1
 
     def reset_parameters(self):
         r"""Resets all learnable parameters of the module."""

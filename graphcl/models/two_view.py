@@ -44,6 +44,9 @@ class TwoViewMethod(GCNViewsEmbed, GraphMethod):
     """
     supports_minibatch = True
     supports_sparse_features = True  # minibatch_objective: CSR batch.x
+    #: Two-view losses compare a seed with the other seeds (NT-Xent) or
+    #: standardise over them (CCA-SSG): a batch of one seed is skipped.
+    min_batch_size = 2
 
     def __init__(self, encoder: Module, view1: Module, view2: Module):
         super().__init__()

@@ -318,3 +318,18 @@ def test_short_cora_run_beats_a_random_encoder(shared_root):
                              verbose=False)
     assert metrics['test_acc_mean'] > 100 * before.test_acc + 10
     assert metrics['test_acc_mean'] > 70
+
+
+@pytest.mark.parametrize('method', ['cca_ssg', 'grace'])
+def test_a_last_batch_of_one_seed_is_skipped(method, small_graph, tmp_path,
+                                             capsys):
+    # 40 nodes in batches of 39: each epoch ends with a batch of one seed,
+    # on which the two-view losses are undefined; it is skipped and
+    # counted, not a crash after the work of the epoch.
+    run_experiment(method, small_graph, epochs=2, hidden=8, batch_size=39,
+                   fanout=[3, 3], out=str(tmp_path), progress=False)
+    assert '2 mini-batch(es) of fewer than 2 seed nodes skipped' in \
+        capsys.readouterr().err
+    seed = json.loads(next(tmp_path.rglob('seed_0.json')).read_text())
+    assert seed['skipped_batches'] == 2
+    assert seed['epochs'] == 2
