@@ -44,7 +44,7 @@ import torch
 from torch import Tensor
 from torch.nn import Module
 
-from ..corruptions import Compose, EdgeDrop, FeatureMask
+from ..corruptions import Compose, EdgeDrop, FeatureMask, _check_prob
 from ..losses import nt_xent
 from ..nn.encoders import GCNEncoder, make_activation
 from ..nn.heads import ProjectionHead
@@ -118,14 +118,6 @@ def _check_tau(tau) -> float:
     return float(tau)
 
 
-def _check_rate(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or \
-            not math.isfinite(float(value)) or not 0 <= float(value) <= 1:
-        raise ValueError(f"'{name}' must be a probability in [0, 1], got "
-                         f"{value!r}")
-    return float(value)
-
-
 class GRACE(TwoViewMethod):
     r"""GRACE (`Zhu et al., 2020 <https://arxiv.org/abs/2006.04131>`_).
 
@@ -196,7 +188,7 @@ def build_grace(in_channels: int, hidden: int, proj_hidden: int,
     r"""GRACE from its options (see :data:`METHOD`); :obj:`seed` seeds the
     two views' corruptions (one private generator), :obj:`None` uses the
     global RNG."""
-    rates = {name: _check_rate(value, name) for name, value in (
+    rates = {name: _check_prob(value, name) for name, value in (
         ('edge_drop_1', edge_drop_1), ('edge_drop_2', edge_drop_2),
         ('feature_mask_1', feature_mask_1),
         ('feature_mask_2', feature_mask_2))}
