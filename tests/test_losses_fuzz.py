@@ -2,15 +2,16 @@ r"""Property tests of :mod:`graphcl.losses` on random scores and embeddings
 (extreme logits, one or several negatives per positive, no scores at all):
 each loss either raises a :class:`ValueError` that says what is wrong or
 returns a finite scalar with finite gradients; NT-Xent (dense and blocked)
-and :func:`~graphcl.losses.gram_logsumexp` equal their float64 reference."""
+and :func:`~graphcl.losses.gram_logsumexp` equal their float64 reference;
+CCA-SSG's loss keeps its invariances and bound."""
 import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
-from graphcl.losses import (donsker_varadhan_loss, gram_logsumexp,
-                            info_nce_loss, jsd_loss, nt_xent,
+from graphcl.losses import (cca_ssg_loss, donsker_varadhan_loss,
+                            gram_logsumexp, info_nce_loss, jsd_loss, nt_xent,
                             triplet_margin_loss)
 from strategies import MAX_NODES, matrices
 
@@ -170,3 +171,29 @@ def test_gram_logsumexp_equals_reference(z, scale, block_size):
     gbig = 1.0 + float(ref_z.grad.abs().max())
     assert torch.allclose(z.grad.double(), ref_z.grad, rtol=1e-3,
                           atol=(1e-4 + slack) * gbig)
+
+
+@given(n=st.integers(2, 30), d=st.integers(1, 6), seed=st.integers(0, 2**16),
+       lambd=st.sampled_from((0.0, 1e-3, 0.5)))
+def test_cca_ssg_loss_properties(n, d, seed, lambd):
+    r"""CCA-SSG's loss is symmetric in the views, unchanged by a positive
+    affine map of any column of either view (each column is standardised),
+    bounded below by :math:`-D (N - 1) / N` (each standardised column has
+    squared norm :math:`N - 1`), and at :math:`\lambda = 0` it is minus the
+    sum of the columns' Pearson correlations times :math:`(N - 1) / N`."""
+    gen = torch.Generator().manual_seed(seed)
+    h1 = torch.randn(n, d, generator=gen, dtype=torch.float64)
+    h2 = h1 + torch.randn(n, d, generator=gen, dtype=torch.float64)
+    loss = cca_ssg_loss(h1, h2, lambd)
+    assert torch.isfinite(loss)
+    assert torch.allclose(loss, cca_ssg_loss(h2, h1, lambd))
+    scale = torch.rand(d, generator=gen, dtype=torch.float64) * 10 + 0.1
+    shift = torch.randn(d, generator=gen, dtype=torch.float64) * 100
+    assert torch.allclose(loss, cca_ssg_loss(h1 * scale + shift, h2, lambd),
+                          rtol=1e-9, atol=1e-9)
+    assert float(loss) >= -d * (n - 1) / n - 1e-9
+    if lambd == 0.0:
+        corr = [float(torch.corrcoef(torch.stack([h1[:, k], h2[:, k]]))[0, 1])
+                for k in range(d)]
+        assert float(loss) == pytest.approx(-sum(corr) * (n - 1) / n,
+                                            rel=1e-9, abs=1e-9)
