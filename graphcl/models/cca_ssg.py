@@ -43,6 +43,7 @@ from ..corruptions import Compose, EdgeDrop, FeatureMask, _check_prob
 from ..losses import cca_ssg_loss, check_decorrelation_weight
 from ..nn.encoders import GCNEncoder, GNNEncoder
 from ..nn.mlp_encoder import MLPEncoder
+from ..validation import check_int
 from .cca_ssg_spec import CCA_SSG_DEFAULTS, METHOD  # noqa: F401 (re-exported)
 from .two_view import TwoViewMethod
 
@@ -146,6 +147,8 @@ def build_cca_ssg(in_channels: int, encoder: str, hidden: int, layers: int,
             ENCODER_CHOICES:
         raise ValueError(f"'encoder' must be one of {list(ENCODER_CHOICES)}, "
                          f"got {encoder!r}")
+    check_int(hidden, "'hidden'", what='embedding width')
+    check_int(layers, "'layers'", what='GCN layers')
     edge_drop = _check_prob(edge_drop, 'edge_drop')
     feature_mask = _check_prob(feature_mask, 'feature_mask')
     check_decorrelation_weight(lambd)

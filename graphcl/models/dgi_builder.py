@@ -12,6 +12,7 @@ from ..losses import get_loss
 from ..nn.discriminators import get_discriminator
 from ..nn.encoders import get_encoder
 from ..nn.readouts import get_readout
+from ..validation import check_int
 from .dgi import DeepGraphInfomax
 from .dgi_spec import DGI_DEFAULTS, METHOD  # noqa: F401 (re-exported)
 
@@ -23,6 +24,8 @@ def build_dgi(in_channels: int, encoder: str, hidden: int, layers: int,
               disc_init: str, loss: str,
               seed: Optional[int] = None) -> DeepGraphInfomax:
     from ..corruptions import get_corruption
+    check_int(hidden, "'hidden'", what='embedding width')
+    check_int(layers, "'layers'", what='encoder layers')
     enc_kwargs = dict(hidden_channels=hidden, num_layers=layers, act=act)
     return DeepGraphInfomax(
         hidden_channels=hidden,

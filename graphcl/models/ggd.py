@@ -430,6 +430,7 @@ def build_ggd(in_channels: int, encoder: str, hidden: int, layers: int,
               what='propagation steps of the global embedding')
     check_int(proj_layers, "'proj_layers'", what='linear projector layers')
     check_int(hidden, "'hidden'", what='embedding width')
+    check_int(layers, "'layers'", what='encoder layers')
     gen = None if seed is None else torch.Generator().manual_seed(int(seed))
     parts = []
     if edge_drop > 0:

@@ -48,6 +48,7 @@ from ..corruptions import Compose, EdgeDrop, FeatureMask, _check_prob
 from ..losses import nt_xent
 from ..nn.encoders import GCNEncoder, make_activation
 from ..nn.heads import ProjectionHead
+from ..validation import check_int
 from .two_view import TwoViewMethod
 from .grace_spec import GRACE_DEFAULTS, METHOD  # noqa: F401 (re-exported)
 
@@ -188,6 +189,9 @@ def build_grace(in_channels: int, hidden: int, proj_hidden: int,
     r"""GRACE from its options (see :data:`METHOD`); :obj:`seed` seeds the
     two views' corruptions (one private generator), :obj:`None` uses the
     global RNG."""
+    check_int(hidden, "'hidden'", what='embedding width')
+    check_int(proj_hidden, "'proj_hidden'", what='projection width')
+    check_int(layers, "'layers'", what='GCN layers')
     rates = {name: _check_prob(value, name) for name, value in (
         ('edge_drop_1', edge_drop_1), ('edge_drop_2', edge_drop_2),
         ('feature_mask_1', feature_mask_1),

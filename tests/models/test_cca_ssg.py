@@ -139,6 +139,15 @@ def test_bad_rate_names_the_option(option, value):
         build_method('cca_ssg', 6, **{option: value})
 
 
+@pytest.mark.parametrize('encoder', ['gcn', 'mlp'])
+@pytest.mark.parametrize('option,value', [('hidden', 0), ('layers', 0),
+                                          ('hidden', 2.5), ('layers', True)])
+def test_bad_widths_name_the_option(encoder, option, value):
+    with pytest.raises(ValueError, match=f"'{option}' must be a positive "
+                       f"integer"):
+        build_method('cca_ssg', 6, encoder=encoder, **{option: value})
+
+
 def test_unknown_encoder():
     with pytest.raises(ValueError, match=r"'encoder' must be one of "
                        r"\['gcn', 'mlp'\], got 'gat'"):

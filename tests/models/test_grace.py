@@ -192,6 +192,14 @@ def test_bad_temperature_names_the_option(tau):
         identity_grace(tau, 0)
 
 
+@pytest.mark.parametrize('option', ['hidden', 'proj_hidden', 'layers'])
+@pytest.mark.parametrize('value', [0, -1, 2.5])
+def test_bad_widths_name_the_option(option, value):
+    with pytest.raises(ValueError, match=f"'{option}' must be a positive "
+                       f"integer"):
+        build_method('grace', 6, **{option: value})
+
+
 @pytest.mark.parametrize('block_size', [-1, 2.5, True])
 def test_bad_block_size(block_size):
     with pytest.raises(ValueError, match="'block_size'"):

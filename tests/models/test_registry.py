@@ -196,3 +196,15 @@ def test_method_help_needs_no_pytorch():
     subprocess.run([sys.executable, '-c', code], check=True)
     assert resolve('graphcl.models.registry:resolve') is resolve
     assert resolve(len) is len
+
+
+@pytest.mark.parametrize('method', list_methods())
+@pytest.mark.parametrize('option', ['hidden', 'layers'])
+def test_bad_width_or_depth_names_the_option(method, option):
+    # The message names the method's option, not an inner argument
+    # ('hidden_channels', 'num_layers') the user never typed.
+    if option not in method_defaults(method):
+        pytest.skip(f'{method} has no {option!r}')
+    with pytest.raises(ValueError, match=f"'{option}' must be a positive "
+                       f"integer"):
+        build_method(method, 6, **{option: 0})
