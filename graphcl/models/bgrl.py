@@ -53,7 +53,7 @@ from .gcn_views import (GCNViewsEmbed, SparseFeatureCache, draw_gcn_views,
                         gcn_view_refusal)
 from .bgrl_spec import (BGRL_DEFAULTS, LR_SCHEDULES, METHOD,  # noqa: F401
                         OPTIMIZERS)
-from .minibatch import corrupt_subgraph, encode_seeds
+from .minibatch import encode_seeds, subgraph_views
 
 __all__ = ['BGRL', 'BGRLEncoder', 'BatchNormPReLU', 'bootstrap_loss',
            'cosine_momentum', 'warmup_cosine', 'build_bgrl', 'BGRL_DEFAULTS',
@@ -404,16 +404,8 @@ class BGRL(GCNViewsEmbed, GraphMethod):
         :func:`~graphcl.models.minibatch.corrupt_subgraph`), both encoders
         run on them and the first ``batch.batch_size`` rows, the seeds,
         enter the loss."""
-        edge_weight = getattr(batch, 'edge_weight', None)
-        ids = torch.arange(batch.edge_index.size(1),
-                           device=batch.edge_index.device)
-        views = []
-        for view in (self.view1, self.view2):
-            # The edge ids follow the kept edges (they select the weights).
-            x, edge_index, kept = corrupt_subgraph(view, batch.x,
-                                                   batch.edge_index, ids)
-            views.append((x, edge_index,
-                          None if edge_weight is None else edge_weight[kept]))
+        views = [v[:3] for v in subgraph_views((self.view1, self.view2),
+                                               batch)]
 
         def encode(encoder, v):
             # No per-hop counts: GCN layers are not trimmed (their symmetric

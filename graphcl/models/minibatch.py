@@ -39,7 +39,8 @@ from ..sampling.features import csr_rows, densify, is_sparse_rows
 from .base import GraphMethod
 
 __all__ = ['MiniBatchTrainer', 'encode_seeds', 'sampled_hops',
-           'corrupt_subgraph', 'sparse_first_layer_supported']
+           'corrupt_subgraph', 'subgraph_views',
+           'sparse_first_layer_supported']
 
 Hops = Optional[Tuple[List[int], List[int]]]
 
@@ -414,6 +415,28 @@ def corrupt_subgraph(corruption, x: Tensor, edge_index: Tensor,
         return (csr_tensor(x.crow_indices(), x.col_indices(), val,
                            x.shape), ) + args[1:]
     return corruption(densify(x), *args[1:])
+
+
+def subgraph_views(corruptions, batch) -> List[tuple]:
+    r"""One view per corruption of a sampled subgraph :obj:`batch`, drawn
+    in order by :func:`corrupt_subgraph` (sparse feature rows stay
+    sparse): ``(x, edge_index, edge_weight, kept)`` each, where ``kept``
+    holds the ids of the subgraph's edges the view kept (ascending where
+    the corruption keeps the edges' order) and ``edge_weight`` their
+    weights, or :obj:`None` when the batch has none."""
+    edge_weight = getattr(batch, 'edge_weight', None)
+    # The edge ids are passed as an edge-level tensor, so they follow the
+    # kept edges: they select the weights and give the view's hop counts.
+    ids = torch.arange(batch.edge_index.size(1),
+                       device=batch.edge_index.device)
+    views = []
+    for corruption in corruptions:
+        x, edge_index, kept = corrupt_subgraph(corruption, batch.x,
+                                               batch.edge_index, ids)
+        views.append((x, edge_index,
+                      None if edge_weight is None else edge_weight[kept],
+                      kept))
+    return views
 
 
 class MiniBatchTrainer(Module):

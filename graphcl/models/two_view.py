@@ -16,7 +16,7 @@ from torch.nn import Module
 from .base import GraphMethod, encoder_inputs
 from .gcn_views import (GCNViewsEmbed, SparseFeatureCache, draw_gcn_views,
                         gcn_view_refusal)
-from .minibatch import corrupt_subgraph, encode_seeds, sampled_hops
+from .minibatch import encode_seeds, sampled_hops, subgraph_views
 
 __all__ = ['TwoViewMethod']
 
@@ -90,19 +90,10 @@ class TwoViewMethod(GCNViewsEmbed, GraphMethod):
         :func:`~graphcl.models.minibatch.corrupt_subgraph`) and the first
         ``batch.batch_size`` rows, the seeds, are compared."""
         hops = sampled_hops(batch)
-        edge_weight = getattr(batch, 'edge_weight', None)
-        ids = torch.arange(batch.edge_index.size(1),
-                           device=batch.edge_index.device)
-        z = []
-        for view in (self.view1, self.view2):
-            # The edge ids follow the kept edges: they select the edge
-            # weights and give the per-hop edge counts of the view.
-            x, edge_index, kept = corrupt_subgraph(view, batch.x,
-                                                   batch.edge_index, ids)
-            ew = None if edge_weight is None else edge_weight[kept]
-            z.append(encode_seeds(self.encoder, x, edge_index,
-                                  batch.batch_size, _kept_hops(hops, kept),
-                                  edge_weight=ew))
+        z = [encode_seeds(self.encoder, x, edge_index, batch.batch_size,
+                          _kept_hops(hops, kept), edge_weight=ew)
+             for x, edge_index, ew, kept in subgraph_views(
+                 (self.view1, self.view2), batch)]
         return self.loss(z[0], z[1])
 
 
