@@ -10,7 +10,8 @@ from graphcl.data import synthetic_sbm
 from graphcl.models import GraphMethod, build_method
 from graphcl.models.minibatch import (MiniBatchTrainer, corrupt_subgraph,
                                       encode_seeds, sampled_hops,
-                                      sparse_first_layer_supported)
+                                      sparse_first_layer_supported,
+                                      subgraph_views)
 from graphcl.nn import GATEncoder, GCNEncoder, GINEncoder, SAGEEncoder
 from graphcl.sampling import neighbor_loader
 
@@ -189,6 +190,31 @@ def test_corrupt_subgraph_passes_dense_rows_through(graph):
                            dense.edge_index)
     ref = FeatureShuffle(generator=0)(dense.x, dense.edge_index)
     assert torch.equal(out[0], ref[0])
+
+
+@pytest.mark.parametrize('weighted', [False, True])
+def test_subgraph_views(graph, weighted):
+    # Each view is corrupt_subgraph's on the batch, in order, with the ids
+    # of the kept edges (ascending) and their weights.
+    batch, dense = sample(graph)
+    if weighted:
+        batch.edge_weight = torch.rand(batch.edge_index.size(1))
+    views = [Compose([EdgeDrop(0.3, generator=g), FeatureMask(0.2,
+                                                              generator=g)])
+             for g in (1, 2)]
+    twins = copy.deepcopy(views)
+    got = subgraph_views(views, batch)
+    assert len(got) == 2
+    for (x, edge_index, ew, kept), twin in zip(got, twins):
+        assert bool((kept[1:] > kept[:-1]).all())
+        assert torch.equal(edge_index, batch.edge_index[:, kept])
+        ref = twin(dense.x, batch.edge_index)
+        assert torch.equal(x.to_dense(), ref[0])
+        assert torch.equal(edge_index, ref[1])
+        if weighted:
+            assert torch.equal(ew, batch.edge_weight[kept])
+        else:
+            assert ew is None
 
 
 class DenseOnly(GraphMethod):
