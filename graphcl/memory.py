@@ -75,7 +75,7 @@ __all__ = ['GraphStats', 'MethodMemory', 'MemoryEstimate', 'MemoryHook',
            'suggest_minibatch', 'check_fits', 'parse_memory', 'format_bytes',
            'memory_hook', 'csr_bytes', 'encoder_layers', 'plain_training',
            'plain_inference', 'fast_inference', 'probe_bytes', 'larger',
-           'generic_memory',
+           'generic_memory', 'two_view_memory', 'cca_ssg_memory',
            'first_steps', 'INPUT_CHECK_BYTES',
            'gcn_views_path', 'gcn_views_memory', 'fast_gcn_constants',
            'fast_gcn_first_step',
@@ -932,11 +932,6 @@ def grace_memory(stats: GraphStats, options: Dict[str, Any],
     n = stats.num_nodes
     d = int(options.get('hidden') or _width(model, options))
     proj = int(options.get('proj_hidden') or d)
-    layers = encoder_layers(model) or [Layer(stats.num_features, d, d)]
-    keep = [1.0 - float(options.get(f'edge_drop_{v}', 0.0) or 0.0)
-            for v in (1, 2)]
-    masked = sum(1 for v in (1, 2)
-                 if float(options.get(f'feature_mask_{v}', 1.0) or 0.0) > 0)
     block = int(options.get('block_size') or 0)
     if block:
         rows = min(block, 2 * n)
@@ -949,6 +944,60 @@ def grace_memory(stats: GraphStats, options: Dict[str, Any],
     head = {'projection head (2 views: 2 x N x P)': 2 * n * 2 * proj * FLOAT,
             'NT-Xent rows, scaled and normalised (2 x 2N x D)':
             2 * 2 * n * d * FLOAT}
+    rates = [(options.get(f'edge_drop_{v}', 0.0),
+              options.get(f'feature_mask_{v}', 1.0)) for v in (1, 2)]
+    return two_view_memory(stats, model, d, head, loss, *zip(*rates))
+
+
+def cca_ssg_memory(stats: GraphStats, options: Dict[str, Any],
+                   model: Module) -> MethodMemory:
+    r"""CCA-SSG (:mod:`graphcl.models.cca_ssg`): the two views and shared
+    encoder of :func:`two_view_memory` (the CSR fast path for its GCN
+    encoder), no projector, and the loss's standardisation: per view the
+    centred embeddings and the standardised ones, which the products of
+    the three :math:`D \times D` correlation matrices save
+    (:math:`2 \times 2 \times (N, D)`); in the backward pass their
+    gradients (:math:`2 \times (N, D)`)."""
+    n = stats.num_nodes
+    d = int(options.get('hidden') or _width(model, options))
+    head = {'centred and standardised embeddings (2 views: 2 x N x D)':
+            2 * 2 * n * d * FLOAT,
+            'correlation matrices (3 x D x D)': 3 * d * d * FLOAT}
+    loss = ('gradients of the standardised embeddings (2 x N x D)',
+            2 * n * d * FLOAT, n * d * FLOAT)
+    # Both views drop edges and mask features at the same rates.
+    edge_drop = options.get('edge_drop', 0.0)
+    feature_mask = options.get('feature_mask', 1.0)
+    return two_view_memory(stats, model, d, head, loss,
+                           (edge_drop, edge_drop),
+                           (feature_mask, feature_mask))
+
+
+def two_view_memory(stats: GraphStats, model: Module, d: int,
+                    head: Dict[str, int], loss: Tuple[str, int, int],
+                    edge_drop: Sequence[Optional[float]],
+                    feature_mask: Sequence[Optional[float]]
+                    ) -> MethodMemory:
+    r"""The part shared by the two-view methods on
+    :class:`~graphcl.models.two_view.TwoViewMethod` (:func:`grace_memory`,
+    :func:`cca_ssg_memory`): two views, each with its own masked copy of
+    the features (where its rate is above 0) and a fraction of the edges
+    (``edge_drop_1``/``edge_drop_2``, ``feature_mask_1``/``_2``), through
+    the shared encoder with autograd (the views' rates :obj:`edge_drop`
+    and :obj:`feature_mask`, one per view; a missing feature rate counts
+    as a masked copy), by the path the objective takes
+    (:func:`gcn_views_path`): :func:`gcn_views_memory` on the fast path,
+    :func:`plain_training` otherwise. The method gives its :obj:`head`
+    (tensors kept for the backward pass, by label) and its :obj:`loss`
+    transient ``(label, bytes, allocator unit)``; on the fast path the
+    larger of that transient and one layer's gradients
+    (:math:`4 \times (N, c)`) is the peak. The embeddings: sparse
+    products on the fast path (:func:`fast_inference`), PyG's layers
+    otherwise (:func:`plain_inference`), or the probe, if larger."""
+    n = stats.num_nodes
+    layers = encoder_layers(model) or [Layer(stats.num_features, d, d)]
+    keep = [1.0 - float(p or 0.0) for p in edge_drop]
+    masked = sum(1 for p in feature_mask if float(p or 0.0) > 0)
     fast = gcn_views_path(model, 'encoder')
     if fast:
         constants, training = gcn_views_memory(stats, layers, keep, masked)

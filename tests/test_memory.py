@@ -412,6 +412,34 @@ def test_grace_memory_follows_the_path():
         est.training
 
 
+def test_cca_ssg_memory_shares_the_two_view_part():
+    from graphcl.memory import cca_ssg_memory
+    s = GraphStats(1000, 8000, 50)
+    assert memory_hook(get_method('cca_ssg')) is cca_ssg_memory
+    views = dict(edge_drop=0.25, feature_mask=0.4)
+    cca, opts = _built('cca_ssg', 50, hidden=8, layers=2, **views)
+    grace, gopts = _built('grace', 50, **{**GRACE_SMALL, 'edge_drop_1': 0.25,
+                                           'edge_drop_2': 0.25})
+    c, g = cca_ssg_memory(s, opts, cca), grace_memory(s, gopts, grace)
+    for key in ('corrupted copies of the features',
+                'normalised adjacency and transpose per view (CSR)',
+                'edges of the views'):
+        assert c.training[key] == g.training[key]
+    # The encoder's last layer has no activation: the ReLU layer keeps its
+    # output, the last one its propagated rows (one (N, c) each).
+    assert c.training['activations (1 x N x c per layer, 2 layers x 2 '
+                      'views)'] == 2 * 1000 * (8 + 8) * 4
+    assert c.training['centred and standardised embeddings (2 views: 2 x '
+                      'N x D)'] == 2 * 2 * 1000 * 8 * 4
+    assert c.training['correlation matrices (3 x D x D)'] == 3 * 8 * 8 * 4
+    # The loss's backward (2 x N x D) is below one layer's gradients.
+    assert c.training['gradients of one layer (4 x N x c)'] == 4 * 1000 * 8 * 4
+    assert not any('NT-Xent' in k or 'projection' in k for k in c.training)
+    # The MLP encoder (Coauthor-CS) takes the plain path.
+    mlp, mopts = _built('cca_ssg', 50, hidden=8, encoder='mlp', **views)
+    assert not any('CSR' in k for k in cca_ssg_memory(s, mopts, mlp).training)
+
+
 def test_two_view_fast_path_is_shared_by_grace_and_bgrl():
     from graphcl.memory import gcn_views_memory
     from graphcl.models.bgrl_memory import bgrl_memory

@@ -55,4 +55,5 @@ METHOD = MethodSpec(
         'Coauthor-Physics': _preset(100, 1e-3, 0.5, 0.5),
     },
     minibatch=True,
+    memory='graphcl.memory:cca_ssg_memory',
 )

@@ -587,6 +587,29 @@ def test_embed_refusals_run_the_plain_encoder(case, builder, needle):
     assert torch.allclose(z, expected, atol=1e-6)
 
 
+@pytest.mark.parametrize('rows,cols', [(1 << 15, 1 << 16),  # 32-bit keys
+                                       (1 << 15, (1 << 16) + 1),
+                                       (1 << 20, 1 << 20)])  # 64-bit
+def test_coalesced_with_32_and_64_bit_keys(rows, cols):
+    # The sort runs on 32-bit keys where the largest linear index fits (up
+    # to exactly 2**31 - 1, the first case's corner), else on 64-bit ones:
+    # both give COO coalesce's entries, duplicates summed.
+    from graphcl.models.dgi_fast import _coalesced
+    g = torch.Generator().manual_seed(rows + cols)
+    row = torch.randint(0, rows, (3000, ), generator=g)
+    col = torch.randint(0, cols, (3000, ), generator=g)
+    row[:5], col[:5] = rows - 1, cols - 1  # the largest index, repeated
+    row[5:400], col[5:400] = row[400:795], col[400:795]  # duplicates
+    val = torch.rand(3000, generator=g, dtype=torch.float64)
+    r, c, v = _coalesced(row, col, val, cols)
+    coo = torch.sparse_coo_tensor(torch.stack([row, col]), val,
+                                  (rows, cols)).coalesce()
+    assert r.dtype == c.dtype == torch.long
+    assert torch.equal(r, coo.indices()[0]) and torch.equal(c,
+                                                             coo.indices()[1])
+    assert torch.allclose(v, coo.values())
+
+
 @pytest.mark.parametrize('seed', range(4))
 def test_csr_pair_equals_coo_coalesce(seed):
     # The CSR builder of every fast path (one stable sort, duplicates summed
