@@ -308,7 +308,6 @@ def test_tuned_allocator_keeps_small_blocks_through_embedding():
 
 
 def test_engine_refuses_before_training(small_graph, capsys):
-    from graphcl.cli import main
     from graphcl.experiment import run_experiment
     with pytest.raises(ValueError, match='--batch-size'):
         run_experiment('dgi', small_graph, epochs=2, hidden=8,
