@@ -146,10 +146,27 @@ class GraphMethod(Module):
         stamp.set(tensors, num_nodes)
 
     def forget_inputs(self):
-        r"""Forgets which inputs were checked (needed only after writing
-        into input tensors behind PyTorch's back, through ``.data``,
-        ``.numpy()`` or DLPack, which version counters do not see)."""
+        r"""Forgets the inputs seen so far: which were checked, and every
+        cache the method keeps for them (fast-path graph constants, CSR
+        feature rows, diffusions), so that the next call rebuilds them.
+        Needed only after writing into input tensors behind PyTorch's back
+        (through ``.data``, ``.numpy()`` or DLPack), which the version
+        counters that the caches check do not see.
+
+        Every such cache is keyed by a
+        :class:`~graphcl.models.stamp.TensorStamp`, held by the method
+        itself or as the ``stamp`` of a cache object it holds: all of them
+        are cleared, so a method added later is covered as well."""
+        for value in list(vars(self).values()):
+            stamp = value if isinstance(value, TensorStamp) else \
+                getattr(value, 'stamp', None)
+            if isinstance(stamp, TensorStamp):
+                stamp.clear()
         self._input_stamp.clear()
+
+    def clear_cache(self):
+        r"""The same as :meth:`forget_inputs`."""
+        self.forget_inputs()
 
     @torch.no_grad()
     def embed(self, data) -> Tensor:

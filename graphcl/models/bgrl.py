@@ -53,7 +53,7 @@ from .gcn_views import (GCNViewsEmbed, SparseFeatureCache, draw_gcn_views,
                         gcn_view_refusal)
 from .bgrl_spec import (BGRL_DEFAULTS, LR_SCHEDULES, METHOD,  # noqa: F401
                         OPTIMIZERS)
-from .minibatch import encode_seeds, subgraph_views
+from .minibatch import check_views_keep_nodes, encode_seeds, subgraph_views
 
 __all__ = ['BGRL', 'BGRLEncoder', 'BatchNormPReLU', 'bootstrap_loss',
            'cosine_momentum', 'warmup_cosine', 'build_bgrl', 'BGRL_DEFAULTS',
@@ -396,6 +396,7 @@ class BGRL(GCNViewsEmbed, GraphMethod):
             (self.view1, self.view2), encoder_inputs(data),
             self.fast_path_refusal, self.encoder,
             self._feature_rows if self.fast_path else None)
+        check_views_keep_nodes(views, data.x.size(0))
         return self._views_loss(encode, *views)
 
     def minibatch_objective(self, batch) -> Tensor:
@@ -406,6 +407,7 @@ class BGRL(GCNViewsEmbed, GraphMethod):
         enter the loss."""
         views = [v[:3] for v in subgraph_views((self.view1, self.view2),
                                                batch)]
+        check_views_keep_nodes(views, batch.x.size(0))
 
         def encode(encoder, v):
             # No per-hop counts: GCN layers are not trimmed (their symmetric

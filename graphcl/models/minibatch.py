@@ -39,7 +39,7 @@ from ..sampling.features import csr_rows, densify, is_sparse_rows
 from .base import GraphMethod
 
 __all__ = ['MiniBatchTrainer', 'encode_seeds', 'sampled_hops',
-           'corrupt_subgraph', 'subgraph_views',
+           'corrupt_subgraph', 'subgraph_views', 'check_views_keep_nodes',
            'sparse_first_layer_supported']
 
 Hops = Optional[Tuple[List[int], List[int]]]
@@ -415,6 +415,25 @@ def corrupt_subgraph(corruption, x: Tensor, edge_index: Tensor,
         return (csr_tensor(x.crow_indices(), x.col_indices(), val,
                            x.shape), ) + args[1:]
     return corruption(densify(x), *args[1:])
+
+
+def check_views_keep_nodes(views, num_nodes: int) -> None:
+    r"""Refuses views whose row count is not the graph's: the two-view
+    losses (GRACE, CCA-SSG, BGRL) pair the views' embeddings row by row."""
+    # The loss pairs the two views' embeddings row by row (row i: node i):
+    # a view that removed nodes and relabelled the rest (NodeDrop(relabel=
+    # True)) would pair other nodes' rows, without any error when the
+    # counts happen to agree, and always on a sampled subgraph, whose first
+    # rows are taken as the seeds.
+    for k, view in enumerate(views, 1):
+        rows = view[0].size(0)
+        if rows != num_nodes:
+            raise ValueError(
+                f"View {k} has {rows} nodes, the graph {num_nodes}: two-view "
+                f"methods compare the views' embeddings node by node (row i "
+                f"is node i), so a view must keep every node; use "
+                f"NodeDrop(relabel=False), which keeps a dropped node as an "
+                f"isolated row of zeros, instead of NodeDrop(relabel=True)")
 
 
 def subgraph_views(corruptions, batch) -> List[tuple]:

@@ -137,6 +137,13 @@ class MVGRLEncoder(Module):
         self._x_csr = None
         self._diff = None
 
+    def __getstate__(self) -> dict:
+        # Copies and pickles start without the caches (CSR matrices, which
+        # deepcopy cannot copy; the stamps start empty on their own).
+        state = dict(super().__getstate__())
+        state.update(_adj=None, _x_csr=None, _diff=None)
+        return state
+
     def reset_parameters(self):
         r"""Resets all learnable parameters of the module."""
         self.adj_encoder.reset_parameters()

@@ -16,7 +16,8 @@ from torch.nn import Module
 from .base import GraphMethod, encoder_inputs
 from .gcn_views import (GCNViewsEmbed, SparseFeatureCache, draw_gcn_views,
                         gcn_view_refusal)
-from .minibatch import encode_seeds, sampled_hops, subgraph_views
+from .minibatch import (check_views_keep_nodes, encode_seeds, sampled_hops,
+                        subgraph_views)
 
 __all__ = ['TwoViewMethod']
 
@@ -82,6 +83,7 @@ class TwoViewMethod(GCNViewsEmbed, GraphMethod):
             (self.view1, self.view2), encoder_inputs(data),
             self.fast_path_refusal, self.encoder,
             self._feature_rows if self.fast_path else None)
+        check_views_keep_nodes(views, data.x.size(0))
         return self.loss(*(encode(self.encoder, v) for v in views))
 
     def minibatch_objective(self, batch) -> Tensor:
@@ -90,10 +92,13 @@ class TwoViewMethod(GCNViewsEmbed, GraphMethod):
         :func:`~graphcl.models.minibatch.corrupt_subgraph`) and the first
         ``batch.batch_size`` rows, the seeds, are compared."""
         hops = sampled_hops(batch)
+        views = subgraph_views((self.view1, self.view2), batch)
+        # The seeds are the first rows of each view only while a view keeps
+        # every node of the subgraph.
+        check_views_keep_nodes(views, batch.x.size(0))
         z = [encode_seeds(self.encoder, x, edge_index, batch.batch_size,
                           _kept_hops(hops, kept), edge_weight=ew)
-             for x, edge_index, ew, kept in subgraph_views(
-                 (self.view1, self.view2), batch)]
+             for x, edge_index, ew, kept in views]
         return self.loss(z[0], z[1])
 
 

@@ -12,7 +12,7 @@ import torch
 
 from graphcl import run_experiment
 from graphcl.cli import main
-from graphcl.corruptions import Compose, EdgeDrop, FeatureMask
+from graphcl.corruptions import Compose, EdgeDrop, FeatureMask, NodeDrop
 from graphcl.eval import linear_probe
 from graphcl.models import build_method, get_method, method_settings
 from graphcl.models.bgrl import (BGRL, BatchNormPReLU, BGRLEncoder,
@@ -339,6 +339,26 @@ def test_minibatch_sparse_rows_equal_dense(small_graph):
             b.x = to_sparse_rows(b.x)
         losses.append(m.minibatch_objective(b))
     assert torch.allclose(losses[0], losses[1], atol=1e-5)
+
+
+@pytest.mark.parametrize('minibatch', [False, True])
+def test_views_that_remove_nodes_are_refused(small_graph, minibatch):
+    # The loss pairs row i of one view's prediction with row i of the other
+    # view's target: a view that drops and relabels nodes would pair other
+    # nodes (silently, when the counts agree).
+    model = small_bgrl()
+    model.view1 = NodeDrop(0.5, relabel=True)
+    with pytest.raises(ValueError, match=r'View 1 has \d+ nodes.*'
+                       r'NodeDrop\(relabel=False\)'):
+        if minibatch:
+            from graphcl.sampling import make_neighbor_sampler, \
+                neighbor_loader
+            sampler = make_neighbor_sampler(small_graph, [3, 3])
+            batch = next(iter(neighbor_loader(
+                small_graph, batch_size=8, sampler=sampler, shuffle=False)))
+            model.minibatch_objective(batch)
+        else:
+            model.objective(small_graph)
 
 
 # --- checkpoint and resume -------------------------------------------------
