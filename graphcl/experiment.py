@@ -81,6 +81,28 @@ def _row_normalize(x: torch.Tensor) -> torch.Tensor:
     return x / x.sum(dim=-1, keepdim=True).clamp_min(1e-12)
 
 
+def _dense_features(data, verbose: bool):
+    # Sparse node features (COO, CSR or CSC, e.g. a user's bag-of-words
+    # graph) are made dense once, as the built-in datasets are loaded: the
+    # methods' fast paths keep mostly-zero features as CSR themselves, and
+    # the memory estimate that follows counts the dense matrix.
+    x = getattr(data, 'x', None)
+    if not isinstance(x, torch.Tensor) or x.layout == torch.strided:
+        return data
+    if x.dim() != 2:
+        raise ValueError(f"data.x is a sparse tensor of shape "
+                         f"{tuple(x.shape)}; node features must be "
+                         f"[num_nodes, num_features]")
+    layout = str(x.layout).replace('torch.', '')
+    _say(f"data.x is {layout}: made dense ({x.size(0):,} x {x.size(1):,}, "
+         f"{x.size(0) * x.size(1) * x.element_size() / 2**20:,.1f} MiB); "
+         f"mostly-zero features are kept as CSR inside the methods' fast "
+         f"paths", verbose)
+    data = copy.copy(data)
+    data.x = x.to_dense()
+    return data
+
+
 def _say(msg: str, verbose: bool):
     if verbose:
         print(msg, file=sys.stderr, flush=True)
@@ -587,6 +609,7 @@ def _run_seeds(spec, dataset, seed_list, options, train_settings, *, root,
                  f"{rundir.path}/seeds)", verbose)
             continue
         data = load_dataset(dataset, root=root, seed=seed)
+        data = _dense_features(data, verbose and not runs)
         labelled = getattr(data, 'y', None) is not None
         evaluate = probe and labelled
         check_node_data(data, require_labels=evaluate,

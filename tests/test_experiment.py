@@ -248,3 +248,25 @@ def test_cuda_unavailable(small_graph):
         pytest.skip('CUDA is available here')
     with pytest.raises(ValueError, match='CUDA'):
         run_experiment('dgi', small_graph, device='cuda', epochs=2, **QUIET)
+
+
+@pytest.mark.parametrize('layout', ['sparse_csr', 'sparse_coo',
+                                    'sparse_csc'])
+@pytest.mark.parametrize('method', ['dgi', 'grace'])
+def test_sparse_features_train_as_the_dense_ones(method, layout,
+                                                 small_graph, capsys):
+    # A user's graph with sparse node features (e.g. bag-of-words built as
+    # a torch sparse tensor) trains as its dense twin, with a note; before,
+    # the row normalisation failed inside PyTorch.
+    dense = run_experiment(method, small_graph, epochs=2, hidden=8,
+                           progress=False, verbose=False)
+    sparse = small_graph.clone()
+    sparse.x = {'sparse_csr': sparse.x.to_sparse_csr,
+                'sparse_coo': sparse.x.to_sparse,
+                'sparse_csc': sparse.x.to_sparse_csc}[layout]()
+    got = run_experiment(method, sparse, epochs=2, hidden=8,
+                         progress=False)
+    assert got['test_acc'] == dense['test_acc']
+    assert f'data.x is {layout}: made dense (40 x 6' in capsys.readouterr(
+        ).err
+    assert sparse.x.layout != torch.strided  # the caller's graph untouched

@@ -160,7 +160,7 @@ def run(args) -> int:
     check_dataset_name(args.dataset)
     apply_threads(args)
     import torch
-    from ..experiment import _row_normalize
+    from ..experiment import _dense_features, _row_normalize
     from ..runner import resolve_device
     dev = resolve_device(args.device)
     model, record = load_run_model(args.encoder)
@@ -176,7 +176,8 @@ def run(args) -> int:
             f"(layer-wise inference would not give its embeddings); drop "
             f"--batch-size to embed full batch")
     from ..data import load_dataset
-    data = load_dataset(args.dataset, root=args.root)
+    data = _dense_features(load_dataset(args.dataset, root=args.root),
+                           not args.quiet)
     width = int(record['in_channels'])
     if data.num_features != width:
         raise ValueError(

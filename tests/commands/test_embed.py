@@ -143,3 +143,17 @@ def test_not_a_run_folder(small_graph, tmp_path, capsys):
     code, captured = embed(tmp_path / 'nowhere', path, tmp_path / 'z.pt',
                            capsys)
     assert code == 2 and 'is not a run folder' in captured.err
+
+
+def test_sparse_features_embed_as_the_dense_ones(small_graph, tmp_path,
+                                                 capsys):
+    path, run = train(small_graph, tmp_path, capsys, 'grace')
+    sparse = small_graph.clone()
+    sparse.x = sparse.x.to_sparse()
+    torch.save(sparse, tmp_path / 'sparse.pt')
+    code, captured = embed(run, tmp_path / 'sparse.pt', tmp_path / 'z.pt',
+                           capsys)
+    assert code == 0, captured.err
+    saved = torch.load(run / 'embeddings.pt', weights_only=True)
+    assert torch.equal(torch.load(tmp_path / 'z.pt', weights_only=True),
+                       saved)
