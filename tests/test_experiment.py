@@ -270,3 +270,43 @@ def test_sparse_features_train_as_the_dense_ones(method, layout,
     assert f'data.x is {layout}: made dense (40 x 6' in capsys.readouterr(
         ).err
     assert sparse.x.layout != torch.strided  # the caller's graph untouched
+
+
+def test_summary_keeps_seed_order_and_population_std():
+    # _summarise on hand-made per-seed results (no training): each seed's
+    # numbers stay in seed order, the std is the population one that
+    # config['std'] names, and 'pooled' reports every seed at one decay
+    # chosen on the mean validation score, never on test.
+    from graphcl.eval import ProbeResult
+    from graphcl.experiment import _probe_from_json, _summarise
+    from graphcl.stats import STD_CONVENTION
+
+    def run(seed, grid):
+        best = max(grid, key=lambda g: g[1])
+        return dict(seed=seed, dataset='toy', epochs=1, seconds=1.0,
+                    seconds_per_epoch=1.0, probe_seconds=0.0,
+                    probe=ProbeResult(best[1], best[2], best[0],
+                                      tuple(grid)))
+    runs = [run(7, [(0.0, 0.50, 0.40), (1e-3, 0.60, 0.30)]),
+            run(2, [(0.0, 0.70, 0.90), (1e-3, 0.65, 0.10)]),
+            run(5, [(0.0, 0.55, 0.80), (1e-3, 0.58, 0.20)])]
+    # A seed read back from its seeds/seed_N.json (resume) is the same.
+    runs[1]['probe'] = _probe_from_json(dict(
+        val_acc=0.70, test_acc=0.90, weight_decay=0.0,
+        grid=[[0.0, 0.70, 0.90], [1e-3, 0.65, 0.10]]))
+    config = dict(std=STD_CONVENTION)
+    m = _summarise('dgi', [7, 2, 5], runs, 'per-seed', config, False)
+    assert m['seeds'] == [7, 2, 5]
+    assert m['test_acc'] == pytest.approx([30.0, 90.0, 20.0])
+    assert m['val_acc'] == pytest.approx([60.0, 70.0, 58.0])
+    assert m['probe_weight_decay'] == [1e-3, 0.0, 1e-3]
+    mean = (30 + 90 + 20) / 3
+    assert m['test_acc_mean'] == pytest.approx(mean)
+    assert m['test_acc_std'] == pytest.approx(math.sqrt(
+        ((30 - mean) ** 2 + (90 - mean) ** 2 + (20 - mean) ** 2) / 3))
+    assert 'population' in m['config']['std']
+    # Pooled: mean validation 0.5833 at 0.0 against 0.61 at 1e-3.
+    p = _summarise('dgi', [7, 2, 5], runs, 'pooled', config, False)
+    assert p['probe_weight_decay'] == 1e-3
+    assert p['test_acc'] == pytest.approx([30.0, 10.0, 20.0])
+    assert p['probe_grid'] == m['probe_grid']

@@ -61,7 +61,10 @@ def load_embeddings(path):
             z = torch.load(path, map_location='cpu', weights_only=True)
         else:
             import numpy as np
-            z = torch.from_numpy(np.load(path, allow_pickle=False))
+            z = np.load(path, allow_pickle=False)
+            if not z.dtype.isnative:  # e.g. big-endian '>f4' from another
+                z = z.astype(z.dtype.newbyteorder('='))  # machine
+            z = torch.from_numpy(z)
     except Exception as e:  # noqa: BLE001 (any unreadable file)
         raise ValueError(f"'{path}' is unreadable ({type(e).__name__}: "
                          f"{e})") from None

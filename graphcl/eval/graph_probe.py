@@ -13,7 +13,8 @@ __all__ = ['graph_linear_probe']
 
 def graph_linear_probe(z: Tensor, y: Tensor, split_idx: Dict[str, Tensor],
                        metric: Optional[Callable[[Tensor, Tensor], float]]
-                       = None, **kwargs) -> ProbeResult:
+                       = None, scores: Optional[bool] = None,
+                       **kwargs) -> ProbeResult:
     r"""Fits :func:`~graphcl.eval.linear_probe` on the graph embeddings of
     ``split_idx['train']``, chooses its weight decay on
     ``split_idx['valid']`` and scores ``split_idx['test']`` with
@@ -30,8 +31,14 @@ def graph_linear_probe(z: Tensor, y: Tensor, split_idx: Dict[str, Tensor],
             NaN: missing).
         split_idx (dict): Index tensors under :obj:`"train"`,
             :obj:`"valid"` and :obj:`"test"` (OGB's ``get_idx_split()``).
-        metric (callable, optional): ``metric(y_true, y_pred) -> float``.
-            (default: accuracy)
+        metric (callable, optional): ``metric(y_true, y_score) -> float``,
+            given the probe's logits :math:`(M, C)` (see :obj:`scores`).
+            (default: accuracy of the predicted classes)
+        scores (bool, optional): Whether :obj:`metric` receives the
+            probe's logits (a ranking metric such as ROC-AUC needs them:
+            on predicted classes it would be a balanced accuracy) rather
+            than predicted classes. (default: :obj:`True` when a
+            :obj:`metric` is given)
         **kwargs: Passed to :func:`~graphcl.eval.linear_probe`.
 
     Raises:
@@ -45,10 +52,15 @@ def graph_linear_probe(z: Tensor, y: Tensor, split_idx: Dict[str, Tensor],
                          f"probe fits one: pass one column, y[:, task]")
     y = y.view(-1)
     if y.is_floating_point():  # OGB marks missing labels with NaN
-        y = torch.nan_to_num(y, nan=-1.0)
+        # (NaN only: nan_to_num would also turn +-inf into huge numbers,
+        # read as unlabelled; linear_probe refuses infinite labels)
+        y = torch.where(torch.isnan(y), torch.full_like(y, -1.0), y)
     missing = [k for k in ('train', 'valid', 'test') if k not in split_idx]
     if missing:
         raise ValueError(f"'split_idx' lacks {missing}; give OGB's "
                          f"get_idx_split() (keys 'train', 'valid', 'test')")
+    if scores is None:
+        scores = metric is not None
     return linear_probe(z, y, split_idx['train'], split_idx['valid'],
-                        split_idx['test'], metric=metric, **kwargs)
+                        split_idx['test'], metric=metric, scores=scores,
+                        **kwargs)

@@ -3,7 +3,7 @@ self-supervised node representation learning (DGI, GRACE, BGRL)."""
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Sequence, Tuple
+from typing import Callable, Iterable, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -90,7 +90,10 @@ def _index(mask, n: int, name: str) -> Tensor:
         raise ValueError(f"'{name}' repeats {repeats} node indices, which "
                          f"would count those nodes several times; give each "
                          f"node once, e.g. {name}.unique()")
-    return idx
+    # A split is a set of nodes: in ascending order, as a mask gives it, so
+    # that the fit (whose float sums depend on the row order) is the same
+    # for a mask and for its indices in any order.
+    return idx.sort().values
 
 
 def _labels(y, n: int) -> Tensor:
@@ -109,6 +112,13 @@ def _labels(y, n: int) -> Tensor:
     if y.is_complex():
         raise ValueError(f"'y' must hold class indices, got dtype {y.dtype}")
     if y.is_floating_point():
+        if bool(torch.isinf(y).any()):
+            # (nan_to_num would turn them into huge numbers, and .long()
+            # those into negative ones: unlabelled without a word)
+            raise ValueError("'y' holds infinite values, which are not "
+                             "class indices; mark unlabelled nodes with -1, "
+                             "e.g. y = torch.where(y.isfinite(), y, -1)"
+                             ".long()")
         if not bool(torch.isfinite(y).all()):
             raise ValueError("'y' holds NaN or infinite values; mark "
                              "unlabelled nodes with -1 instead, e.g. "
@@ -117,6 +127,11 @@ def _labels(y, n: int) -> Tensor:
             raise ValueError("'y' holds non-integer values, but the linear "
                              "probe classifies: give class indices "
                              "(dtype long)")
+        if bool((y.abs() > 2 ** 53).any()):
+            # .long() would wrap them to negative numbers: unlabelled.
+            raise ValueError(f"'y' holds values up to {float(y.abs().max()):g}"
+                             f", which are not class indices; number the "
+                             f"classes 0..C-1 (-1 for unlabelled nodes)")
     return y.long()
 
 
@@ -246,8 +261,8 @@ def linear_probe(z: Tensor, y: Tensor, train_mask: Tensor, val_mask: Tensor,
                  test_mask: Tensor,
                  weight_decays: Sequence[float] = DEFAULT_WEIGHT_DECAYS,
                  max_iter: int = 100, standardize: bool = False,
-                 metric: Optional[Callable[[Tensor, Tensor], float]] = None
-                 ) -> ProbeResult:
+                 metric: Optional[Callable[[Tensor, Tensor], float]] = None,
+                 scores: bool = False) -> ProbeResult:
     r"""Fits a logistic regression on the frozen embeddings of the training
     nodes for each weight decay, keeps the one with the best validation
     score (the first of tied ones) and reports its test score. The scores
@@ -265,7 +280,9 @@ def linear_probe(z: Tensor, y: Tensor, train_mask: Tensor, val_mask: Tensor,
     :obj:`torch.uint8` tensors, and an integer tensor of zeros and ones
     (a mask stored as integers; pass :obj:`mask.bool()`). Empty splits,
     splits without a labelled node, and NaN or infinite embeddings are
-    refused too. Splits that share nodes raise a warning naming them.
+    refused too. Splits that share nodes raise a warning naming them. A
+    split is a set: a mask and its node indices, in any order, give the
+    same result.
 
     Args:
         z (Tensor): Frozen embeddings, :math:`(N, D)`.
@@ -279,10 +296,19 @@ def linear_probe(z: Tensor, y: Tensor, train_mask: Tensor, val_mask: Tensor,
         standardize (bool, optional): Scale each embedding dimension to
             zero mean and unit variance with statistics of the training
             nodes (conditions L-BFGS; a linear map, so the model class is
-            unchanged). (default: ``False``)
+            unchanged), in float64 for float64 embeddings. (default:
+            ``False``)
         metric (callable, optional): ``metric(y_true, y_pred) -> float``,
-            e.g. an OGB evaluator; accuracy by default. It must return a
-            finite number.
+            e.g. an OGB evaluator; accuracy by default. Higher must be
+            better (the fit with the highest validation score is kept: pass
+            an error rate or a loss negated). It must return a finite
+            number.
+        scores (bool, optional): Give :obj:`metric` the probe's logits
+            :math:`(M, C)` instead of the predicted classes :math:`(M)`:
+            for ranking metrics such as ROC-AUC
+            (:func:`graphcl.data.ogb_graph_metric`), which predicted
+            classes would turn into a balanced accuracy. Needs a
+            :obj:`metric`. (default: ``False``)
     """
     if not torch.is_tensor(z) or z.dim() != 2:
         shape = tuple(z.shape) if torch.is_tensor(z) else type(z).__name__
@@ -290,12 +316,21 @@ def linear_probe(z: Tensor, y: Tensor, train_mask: Tensor, val_mask: Tensor,
                          f"{shape}")
     n = z.size(0)
     y = _labels(y, n).to(z.device)
-    z = z.detach().float()
-    bad = int((~torch.isfinite(z)).any(dim=1).sum())
+    z = z.detach()
+    if z.layout != torch.strided:  # sparse embeddings
+        z = z.to_dense()
+    if z.dtype != torch.float64:  # float64 is standardised before the cast
+        z = z.float()
+    bad = int((~torch.isfinite(z.float())).any(dim=1).sum())
     if bad:
         raise ValueError(f"The embeddings contain NaN or infinite values (as "
                          f"float32) in {bad} of {n} rows; pretraining "
                          f"diverged (lower the learning rate)")
+    if isinstance(weight_decays, (str, bytes)) or \
+            not isinstance(weight_decays, Iterable):
+        raise ValueError(f"'weight_decays' is {weight_decays!r}, not a grid: "
+                         f"give a list of L2 strengths, e.g. "
+                         f"weight_decays=[{weight_decays!r}] for one")
     weight_decays = list(weight_decays)
     if not weight_decays:
         raise ValueError("'weight_decays' is empty: give at least one L2 "
@@ -304,6 +339,12 @@ def linear_probe(z: Tensor, y: Tensor, train_mask: Tensor, val_mask: Tensor,
         _check_weight_decay(wd)
     if int(max_iter) < 1:
         raise ValueError(f"'max_iter' must be at least 1, got {max_iter}")
+    if scores and metric is None:
+        raise ValueError("'scores=True' gives the metric the probe's logits,"
+                         " but no metric was given (accuracy scores "
+                         "predicted classes): pass a metric that takes "
+                         "scores, e.g. graphcl.data.ogb_graph_metric, or "
+                         "drop scores")
 
     labelled = y >= 0
     names = {'train_mask': 'training', 'val_mask': 'validation',
@@ -342,6 +383,7 @@ def linear_probe(z: Tensor, y: Tensor, train_mask: Tensor, val_mask: Tensor,
         mean = z[train].mean(0)
         std = z[train].std(0) if train.numel() > 1 else torch.ones_like(mean)
         z = (z - mean) / std.clamp_min(1e-8)
+    z = z.float()
     num_classes = int(y[labelled].max()) + 1
     if num_classes > int(labelled.sum()) and num_classes > 1024:
         # The classifier has one row per class index up to the largest: a
@@ -356,7 +398,9 @@ def linear_probe(z: Tensor, y: Tensor, train_mask: Tensor, val_mask: Tensor,
     for wd in weight_decays:
         clf = LogisticRegression(z.size(1), num_classes, wd, max_iter)
         clf.to(z.device).fit(z[train], y[train])
-        pred = clf.predict(z)
+        with torch.no_grad():
+            logits = clf(z)
+        pred = logits if scores else logits.argmax(dim=-1)
         grid.append((wd, _score(metric, y[val], pred[val], 'validation'),
                      _score(metric, y[test], pred[test], 'test')))
     # The first fit with the best validation score (ties: earlier in grid).

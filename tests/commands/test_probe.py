@@ -86,3 +86,31 @@ def test_bad_inputs(run, small_graph, graph_factory, tmp_path, capsys):
     code, captured = probe(capsys, '--embeddings', emb, '--dataset', path,
                            '--out', tmp_path / 'p.txt')
     assert code == 2 and "unknown file type '.txt'" in captured.err
+
+
+def test_npy_of_any_byte_order_and_dtype_gives_the_pt_result(
+        small_graph, tmp_path, capsys):
+    # A big-endian .npy (written on another machine, or '>f4' by choice)
+    # was refused as "unreadable"; float64 / float16 .npy files and the
+    # .pt of the same matrix give one result.
+    path = tmp_path / 'graph.pt'
+    torch.save(small_graph, path)
+    z = np.random.default_rng(0).standard_normal((40, 4)).astype(np.float32)
+    torch.save(torch.from_numpy(z), tmp_path / 'z.pt')
+    np.save(tmp_path / 'le.npy', z)
+    np.save(tmp_path / 'be.npy', z.astype('>f4'))
+    np.save(tmp_path / 'f64.npy', z.astype(np.float64))
+    results = {}
+    for name in ('z.pt', 'le.npy', 'be.npy', 'f64.npy'):
+        code, captured = probe(capsys, '--embeddings', tmp_path / name,
+                               '--dataset', path, '--out',
+                               tmp_path / f'{name}.json')
+        assert code == 0, captured.err
+        r = json.loads((tmp_path / f'{name}.json').read_text())
+        results[name] = (r['val_acc'], r['test_acc'], r['grid'])
+    assert results['le.npy'] == results['be.npy'] == results['z.pt'] == \
+        results['f64.npy']
+    np.save(tmp_path / 'f16.npy', z.astype(np.float16))
+    code, captured = probe(capsys, '--embeddings', tmp_path / 'f16.npy',
+                           '--dataset', path)
+    assert code == 0, captured.err

@@ -364,3 +364,97 @@ def test_huge_class_index_refused_before_allocating():
     mask = torch.tensor([True, True, False, False, False, False])
     with pytest.raises(ValueError, match=r'number the classes 0\.\.C-1'):
         linear_probe(z, y, mask, mask.roll(2), mask.roll(4))
+
+
+# Audit of the evaluation path (regressions).
+
+def test_index_order_does_not_change_the_result():
+    # A split is a set of nodes: its indices in the order a permutation
+    # gives them (random splits, OGB index files) must give the mask's
+    # result. Before, the fit summed the rows in the order given, and on
+    # this draw the validation accuracy moved from 0.46 to 0.47.
+    gen = torch.Generator().manual_seed(15)
+    y = torch.randint(4, (300, ), generator=gen)
+    z = torch.randn(300, 16, generator=gen) + \
+        0.3 * torch.randn(4, 16, generator=gen)[y]
+    perm = torch.randperm(300, generator=gen)
+    idx = [perm[:100], perm[100:200], perm[200:]]
+    masks = [torch.zeros(300, dtype=torch.bool).index_fill_(0, i, True)
+             for i in idx]
+    expected = linear_probe(z, y, *masks, weight_decays=[0.0])
+    got = linear_probe(z, y, *idx, weight_decays=[0.0])
+    assert got == expected and got.grid == expected.grid
+    flipped = [i.flip(0) for i in idx]
+    assert linear_probe(z, y, *flipped, weight_decays=[0.0]).grid == \
+        expected.grid
+
+
+def test_float64_embeddings_are_standardised_before_the_float32_cast():
+    # A large offset and a small spread, both exact in float64: float32
+    # keeps ~7 digits, so casting first left only rounding noise (chance
+    # accuracy, 0.30) where standardising first scores as on z itself.
+    z, y, train, val, test = separable()
+    shifted = 1e5 + 1e-4 * z.double()
+    a = linear_probe(z.double(), y, train, val, test, standardize=True,
+                     weight_decays=[0.0])
+    b = linear_probe(shifted, y, train, val, test, standardize=True,
+                     weight_decays=[0.0])
+    assert a.test_acc == 1.0 and b.test_acc == 1.0
+
+
+def test_scores_give_the_metric_logits():
+    z, y, train, val, test = separable()
+    seen = []
+
+    def metric(y_true, y_score):
+        seen.append(tuple(y_score.shape))
+        return float((y_score.argmax(-1) == y_true).float().mean())
+
+    result = linear_probe(z, y, train, val, test, weight_decays=[0.0],
+                          metric=metric, scores=True)
+    assert seen == [(int(val.sum()), 3), (int(test.sum()), 3)]
+    assert result == linear_probe(z, y, train, val, test,
+                                  weight_decays=[0.0])
+    with pytest.raises(ValueError, match="'scores=True'.*no metric"):
+        linear_probe(z, y, train, val, test, scores=True)
+
+
+def test_weight_decays_must_be_a_grid():
+    z, y, train, val, test = separable()
+    for bad in (1e-3, '1e-3', 0):
+        with pytest.raises(ValueError, match=r"'weight_decays' is .*not a "
+                                             r"grid.*weight_decays=\["):
+            linear_probe(z, y, train, val, test, weight_decays=bad)
+    # Unsorted grids and repeats are fine: ties go to the earlier entry.
+    result = linear_probe(z, y, train, val, test,
+                          weight_decays=(1e-2, 0.0, 1e-2))
+    assert result.weight_decay == 1e-2 and len(result.grid) == 3
+
+
+def test_float_labels_beyond_int64_are_refused():
+    # float('1e30') is a whole number, but .long() wraps it to a negative
+    # index: the node was silently treated as unlabelled.
+    z, y, train, val, test = separable()
+    y = y.double()
+    y[train.nonzero()[0]] = 1e30
+    with pytest.raises(ValueError, match="not class indices"):
+        linear_probe(z, y, train, val, test)
+
+
+def test_labels_need_not_start_at_zero_or_be_contiguous():
+    z, y, train, val, test = separable(num_classes=2)
+    a = linear_probe(z, y, train, val, test, weight_decays=[0.0, 1e-2])
+    b = linear_probe(z, torch.where(y == 0, 3, 7), train, val, test,
+                     weight_decays=[0.0, 1e-2])
+    assert a.grid == b.grid
+
+
+def test_sparse_float16_and_integer_embeddings():
+    z, y, train, val, test = separable()
+    a = linear_probe(z, y, train, val, test, weight_decays=[0.0])
+    assert linear_probe(z.to_sparse(), y, train, val, test,
+                        weight_decays=[0.0]) == a
+    assert linear_probe(z.half(), y, train, val, test,
+                        weight_decays=[0.0]).test_acc == 1.0
+    assert linear_probe(z.round().long(), y, train, val, test,
+                        weight_decays=[0.0]).test_acc == 1.0

@@ -47,3 +47,25 @@ def test_grids_with_nan_or_foreign_results_are_refused():
     with pytest.raises(ValueError, match='Run 0 is a dict, not a '
                                          'ProbeResult'):
         select_pooled([{'grid': ((0.0, 0.5, 0.5), )}])
+
+
+def test_the_choice_never_looks_at_test_scores():
+    # Test scores that favour the other weight decay in every run, and
+    # validation ties broken by grid order, not by test.
+    runs = [result((0.0, 0.70, 0.10), (1e-3, 0.70, 0.99), (1e-2, 0.60, 1.0)),
+            result((0.0, 0.80, 0.20), (1e-3, 0.80, 0.98), (1e-2, 0.50, 1.0))]
+    wd, chosen = select_pooled(runs)
+    assert wd == 0.0 and [r.test_acc for r in chosen] == [0.10, 0.20]
+
+
+def test_one_real_fit_gives_linear_probes_own_choice():
+    import torch
+    from graphcl.eval import linear_probe
+    gen = torch.Generator().manual_seed(1)
+    y = torch.randint(3, (150, ), generator=gen)
+    z = torch.randn(150, 6, generator=gen) + torch.eye(3, 6)[y]
+    idx = torch.randperm(150, generator=gen)
+    fit = linear_probe(z, y, idx[:50], idx[50:100], idx[100:],
+                       weight_decays=[1e-1, 0.0, 1e-3, 0.0])
+    wd, [chosen] = select_pooled([fit])
+    assert wd == fit.weight_decay and chosen == fit
