@@ -47,7 +47,7 @@ import hashlib
 import math
 import numbers
 import warnings
-from typing import Optional, Tuple, Union
+from typing import Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -115,11 +115,18 @@ def ppr_transition(edge_index: Tensor, num_nodes: int,
     summed, and PyG's :meth:`GDC.transition_matrix
     <torch_geometric.transforms.GDC.transition_matrix>` with ``'sym'``
     normalisation (degrees summed over incoming edges)."""
+    ei, ew = _self_looped(edge_index, num_nodes, edge_weight, dtype)
+    return GDC().transition_matrix(ei, ew, num_nodes, 'sym')
+
+
+def _self_looped(edge_index: Tensor, num_nodes: int,
+                 edge_weight: Optional[Tensor], dtype: torch.dtype
+                 ) -> Tuple[Tensor, Tensor]:
+    # A + I, coalesced (parallel edges summed), before normalisation.
     edge_weight = _check_edges(edge_index, num_nodes, edge_weight)
     ei, ew = add_self_loops(edge_index, edge_weight.to(dtype),
                             fill_value=1.0, num_nodes=num_nodes)
-    ei, ew = coalesce(ei, ew, num_nodes)
-    return GDC().transition_matrix(ei, ew, num_nodes, 'sym')
+    return coalesce(ei, ew, num_nodes)
 
 
 def dense_bytes(num_nodes: int, dtype: torch.dtype = torch.float32) -> int:
@@ -159,13 +166,24 @@ def ppr_exact(edge_index: Tensor, num_nodes: int, alpha: float = 0.2,
 def _symmetric_csr(edge_index: Tensor, num_nodes: int,
                    edge_weight: Optional[Tensor], dtype: torch.dtype
                    ) -> Tensor:
-    ei, ew = ppr_transition(edge_index, num_nodes, edge_weight, dtype)
+    # Symmetry is judged on A + I itself: the normalised weights
+    # d_i^-1/2 w d_j^-1/2, multiplied left to right as GDC does, can
+    # differ between (i, j) and (j, i) in the last bit when w is not 1
+    # (a weighted undirected graph was refused as directed).
+    ei, ew = _self_looped(edge_index, num_nodes, edge_weight, dtype)
     if not is_undirected(ei, ew, num_nodes):
         raise ValueError(
             "The approximate PPR (conjugate gradients) needs an undirected "
             "graph: every edge (i, j) with a reverse edge (j, i) of the same "
             "weight. Make the graph undirected (torch_geometric.transforms."
             "ToUndirected()) or use the exact diffusion (diffusion='exact')")
+    # T = D^-1/2 (A + I) D^-1/2 with the two degree factors multiplied
+    # first (a commutative product): T is then exactly symmetric, as
+    # conjugate gradients assume.
+    deg = torch.zeros(num_nodes, dtype=ew.dtype, device=ew.device)
+    deg.index_add_(0, ei[1], ew)  # >= 1: every node has its self-loop
+    d = deg.pow(-0.5)
+    ew = d[ei[0]] * d[ei[1]] * ew
     with warnings.catch_warnings():  # "sparse CSR support is in beta"
         warnings.simplefilter('ignore', UserWarning)
         return to_torch_csr_tensor(ei.flip(0), ew, size=(num_nodes,
@@ -308,7 +326,7 @@ def minmax_columns(matrix: Tensor) -> Tensor:
         span = torch.where(span > 0, span, torch.ones_like(span))
         return (matrix - lo) / span
     coo = matrix.to_sparse_coo().coalesce()
-    (row, col), val = coo.indices(), coo.values()
+    col, val = coo.indices()[1], coo.values()
     n_rows, n_cols = coo.shape
     counts = torch.bincount(col, minlength=n_cols)
     full = counts == n_rows
@@ -437,7 +455,12 @@ class PPRDiffusion:
                 h.update(t.detach().contiguous().cpu().numpy().tobytes())
             h.update(b'|')
         return (h.hexdigest(), num_nodes, tuple(edge_index.shape), dtype,
-                str(device), self.alpha, self.diffusion, self.eps, self.topk,
+                str(device)) + self._options()
+
+    def _options(self) -> tuple:
+        # Everything besides the graph that the matrix depends on: part of
+        # both cache keys (the attributes may be changed between calls).
+        return (self.alpha, self.diffusion, self.eps, self.topk,
                 self.scale, self.exact_max_nodes, self.tol)
 
     def compute(self, edge_index: Tensor, num_nodes: int,
@@ -474,13 +497,15 @@ class PPRDiffusion:
         for a graph, then taken from the cache)."""
         from .models.stamp import TensorStamp
         tensors = (edge_index, edge_weight)
-        extra = (num_nodes, dtype)
+        extra = (num_nodes, dtype) + self._options()
         if self._stamp is not None and self._stamp.matches(tensors, extra):
             return self._matrix  # the very tensors of the last call
         key = self._content_key(edge_index, num_nodes, edge_weight, dtype,
                                 edge_index.device)
         if key != self._key:
-            self._key, self._matrix = None, None  # free the old one first
+            # free the old one first; a failed computation leaves no stamp
+            # (nor key) to serve the missing matrix from
+            self._key, self._matrix, self._stamp = None, None, None
             self._matrix = self.compute(edge_index, num_nodes, edge_weight,
                                         dtype)
             self._key = key

@@ -190,3 +190,62 @@ def test_bad_graphs():
     with pytest.raises(ValueError, match='edge_weight'):
         ppr_exact(torch.tensor([[0], [1]]), 2,
                   edge_weight=torch.tensor([-1.0]))
+
+
+def weighted_graph(n=30, seed=3):
+    r""":func:`graph` with symmetric weights in ``[1, 3)`` (ToUndirected
+    sums the two directions' weights) and a self-loop of weight 2."""
+    ei = graph(n)
+    w = torch.rand(ei.size(1), generator=torch.Generator().manual_seed(seed))
+    ei, ew = to_undirected(ei, w + 0.5, num_nodes=n)
+    return (torch.cat([ei, torch.tensor([[4], [4]])], dim=1),
+            torch.cat([ew, torch.tensor([2.0])]))
+
+
+def test_approx_accepts_weighted_undirected_graphs():
+    # Symmetric weights, yet d_i^-1/2 w d_j^-1/2 rounded differently for
+    # (i, j) and (j, i) made the approximation refuse the graph as
+    # directed, in float32 and float64 alike.
+    ei, ew = weighted_graph()
+    exact = ppr_exact(ei, 30, 0.2, ew, dtype=torch.float64)
+    for tol, dtype, rounding in ((1e-9, torch.float64, 0.0),
+                                 (1e-4, torch.float32, 1e-6)):
+        a_ei, a_ew = ppr_topk(ei, 30, 0.2, topk=30, edge_weight=ew.to(dtype),
+                              tol=tol, dtype=dtype)
+        approx = dense(a_ei, a_ew, 30)
+        assert (approx - exact).abs().max().item() <= tol + rounding
+    s = PPRDiffusion(diffusion='approx', topk=30, tol=1e-5).matrix(ei, 30,
+                                                                   ew)
+    assert (s.to_dense().double() - exact).abs().max().item() <= 1e-5 + 1e-6
+    # a weight that differs between the two directions is still refused
+    ew_bad = ew.clone()
+    ew_bad[0] += 0.25
+    with pytest.raises(ValueError, match='undirected'):
+        ppr_topk(ei, 30, edge_weight=ew_bad)
+
+
+def test_diffusion_cache_follows_changed_options():
+    # The same edge_index object, options changed between calls: the cached
+    # matrix of the old options must not be served.
+    ei = graph()
+    d = PPRDiffusion()
+    first = d.matrix(ei, 30)
+    d.alpha = 0.5
+    assert torch.allclose(d.matrix(ei, 30), ppr_exact(ei, 30, 0.5))
+    d.eps, d.scale = 0.05, 'minmax'
+    assert torch.equal(d.matrix(ei, 30).to_dense(),
+                       d.compute(ei, 30).to_dense())
+    d.alpha, d.eps, d.scale = 0.2, 0.0, 'none'
+    assert torch.equal(d.matrix(ei, 30), first)
+
+
+def test_failed_diffusion_serves_no_stale_matrix():
+    # A graph the approximation refuses, then the earlier graph again: its
+    # matrix, not None (the stamp of the earlier call outlived the cache).
+    ei = graph()
+    d = PPRDiffusion(diffusion='approx', topk=5)
+    first = d.matrix(ei, 30).to_dense()
+    with pytest.raises(ValueError, match='undirected'):
+        d.matrix(ei[:, ei[0] < ei[1]], 30)
+    again = d.matrix(ei, 30)
+    assert again is not None and torch.equal(again.to_dense(), first)

@@ -180,8 +180,13 @@ class GraphMAE(GraphMethod):
 
     def remask(self, h: Tensor, masked: Tensor) -> Tensor:
         r"""The decoder's input: :math:`\mathbf{H}\mathbf{W}_{ED}` with
-        the masked nodes' rows set to zero (only the other rows are
-        projected; the same values)."""
+        the masked nodes' rows set to zero (with the
+        :class:`torch.nn.Linear` :math:`\mathbf{W}_{ED}`, only the other
+        rows are projected: the same values; another projection, which
+        may mix rows, sees them all)."""
+        proj = self.encoder_to_decoder
+        if type(proj) is not torch.nn.Linear or 'forward' in vars(proj):
+            return proj(h).index_fill(0, masked, 0.0)
         keep = torch.ones(h.size(0), dtype=torch.bool, device=h.device)
         keep[masked] = False
         keep = keep.nonzero().view(-1)
@@ -198,9 +203,12 @@ class GraphMAE(GraphMethod):
         if self.augment is not None:
             x_masked, enc_edges = self.augment(x_masked, edge_index)[:2]
         rep = self.remask(self.encoder(x_masked, enc_edges), masked)
-        if isinstance(self.decoder, GraphMAEGAT):  # the masked rows only
-            return self.decoder(rep, edge_index, rows=masked), masked
-        return self.decoder(rep, edge_index)[masked], masked
+        dec = self.decoder
+        if isinstance(dec, GraphMAEGAT) and \
+                type(dec).forward is GraphMAEGAT.forward and \
+                'forward' not in vars(dec):  # the masked rows only
+            return dec(rep, edge_index, rows=masked), masked
+        return dec(rep, edge_index)[masked], masked
 
     def loss(self, recon: Tensor, x: Tensor, masked: Tensor) -> Tensor:
         r"""The scaled cosine error of the reconstructions :obj:`recon`

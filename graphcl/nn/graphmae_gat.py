@@ -30,19 +30,26 @@ def _make_norm(norm: str, channels: int) -> Module:
 def can_aggregate_first(conv: Module, x: Tensor) -> bool:
     r"""Whether :func:`aggregate_first` computes :obj:`conv` on :obj:`x`
     with narrower messages: a plain :class:`~torch_geometric.nn.GATConv`
-    (one shared projection, no edge features, no hooks or replaced
-    methods) whose heads are each wider than its input."""
+    (one shared projection, PyG's bias-free
+    :class:`~torch_geometric.nn.dense.linear.Linear`, no edge features, no
+    hooks or replaced methods, on it or its submodules: the projection's
+    weight is read, not called) whose heads are each wider than its
+    input."""
     from torch_geometric.nn import GATConv
+    from torch_geometric.nn.dense.linear import Linear
     if type(conv) is not GATConv or conv.lin is None or \
             conv.edge_dim is not None or not isinstance(x, Tensor) or \
             x.dim() != 2 or x.is_sparse:
         return False
-    if any(value and key.endswith('hooks') and isinstance(value, dict)
-           for key, value in vars(conv).items()):
+    if type(conv.lin) is not Linear or conv.lin.bias is not None:
         return False
-    if any(name in vars(conv) for name in (
-            'forward', 'propagate', 'message', 'edge_update', 'lin')):
-        return False
+    for module in conv.modules():  # conv, its projection, its residual
+        if any(value and key.endswith('hooks') and isinstance(value, dict)
+               for key, value in vars(module).items()):
+            return False
+        if any(name in vars(module) for name in (
+                'forward', 'propagate', 'message', 'edge_update', 'lin')):
+            return False
     from torch.nn.modules import module as _module
     if any(getattr(_module, name, True) for name in (
             '_global_forward_hooks', '_global_forward_pre_hooks',
@@ -242,7 +249,9 @@ class GraphMAEGAT(GATEncoder):
             x = self.layer(i, x, edge_index)
         if rows is None:
             return self.layer(last, x, edge_index)
-        if self.norm == 'batchnorm' or not self.fast_path:
+        if self.norm == 'batchnorm' or not self.fast_path or \
+                type(self).layer is not GraphMAEGAT.layer or \
+                'layer' in vars(self):  # a layer of its own: run it
             return self.layer(last, x, edge_index)[rows]
         if self.dropout > 0:
             x = torch.nn.functional.dropout(x, self.dropout, self.training)

@@ -414,3 +414,31 @@ def test_registered_by_name():
     assert spec is METHOD and not spec.minibatch
     model = copy.deepcopy(build_method('ggd', 8, seed=0, hidden=8))
     assert isinstance(model, GGD)
+
+
+def test_fast_path_on_awkward_graphs_in_float64():
+    # Duplicate edges, self-loops already there (gcn_norm keeps their
+    # weights), directed edges, isolated nodes, edge weights edited in place
+    # between steps, a shared PReLU slope on the fused head, float64: the
+    # fast path (refusing none of it) equals the plain one, loss, gradients
+    # and embeddings.
+    data = make_graph(n=40, density=0.05, undirected=False, weighted=True)
+    extra = torch.tensor([[0, 0, 3, 7, 7], [5, 0, 3, 9, 9]])
+    data.edge_index = torch.cat([data.edge_index, extra], dim=1)
+    data.edge_weight = torch.cat([data.edge_weight,
+                                  torch.tensor([.5, 2., 1., .3, .7])])
+    data.x = torch.cat([data.x, torch.rand(4, 30)]).double()  # 4 isolated
+    data.edge_weight = data.edge_weight.double()
+    models = []
+    for fast in (True, False):
+        model = make_model(30, layers=2, fast=fast).double()
+        model.encoder.acts[-1] = torch.nn.PReLU().double()
+        models.append(model)
+    inputs = (data.x, data.edge_index, data.edge_weight)
+    assert models[0].fast_path_refusal(inputs) is None
+    assert models[0]._fused_head() is not None
+    for step in range(3):
+        assert_same_step(*models, data, tol=1e-10)
+        data.edge_weight[step::3].mul_(1.5)  # in place: a new graph
+    assert torch.allclose(models[0].embed(data), models[1].embed(data),
+                          atol=1e-10)

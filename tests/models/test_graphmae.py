@@ -455,3 +455,72 @@ def test_short_cora_run_beats_a_random_encoder(shared_root):
                              verbose=False, **small)
     assert metrics['test_acc_mean'] > 100 * before.test_acc + 5
     assert metrics['test_acc_mean'] > 70
+
+
+# --- subclassed, hooked or replaced parts on the fast paths -----------------
+
+def test_rows_honour_a_subclass_layer_and_forward():
+    # A decoder whose layer() is its own: its masked rows are that layer's
+    # (the rows shortcut re-implemented the base layer); one whose forward
+    # takes no rows is called without them.
+    class Shifted(GraphMAEGAT):
+        def layer(self, i, x, edge_index, edge_weight=None):
+            return super().layer(i, x, edge_index, edge_weight) + 1.0
+
+    torch.manual_seed(0)
+    dec = Shifted(8, 40, 1, heads=1, act=None)
+    x, edge_index = torch.randn(20, 8), torch.randint(0, 20, (2, 60))
+    rows = torch.tensor([1, 4, 7])
+    assert can_aggregate_first(dec.convs[0], x)
+    assert torch.allclose(dec(x, edge_index, rows=rows),
+                          dec(x, edge_index)[rows])
+
+    class PlusOne(GraphMAEGAT):
+        def forward(self, x, edge_index, edge_weight=None):
+            return super().forward(x, edge_index) + 1.0
+
+    data = small_graph(f=40)
+    m = model(f=40, in_drop=0.0, attn_drop=0.0)
+    m.decoder = PlusOne(8, 40, 1, heads=1, act=None)
+    m.generator.manual_seed(5)
+    loss = m.objective(data)
+    m.generator.manual_seed(5)  # the same masks, by hand
+    x_masked, masked, _, _ = m.mask_nodes(data.x)
+    rep = m.remask(m.encoder(x_masked, data.edge_index), masked)
+    recon = m.decoder(rep, data.edge_index)[masked]
+    assert torch.allclose(loss, scaled_cosine_error(recon, data.x[masked],
+                                                    m.alpha))
+
+
+def test_aggregate_first_honours_hooks_on_the_projection():
+    # aggregate_first reads conv.lin.weight without calling conv.lin: a
+    # hook there (or a replaced forward) sends the layer down PyG's path.
+    torch.manual_seed(0)
+    x, edge_index = torch.randn(10, 4), torch.randint(0, 10, (2, 30))
+    fast = GraphMAEGAT(4, 12, 1, heads=1, act=None)
+    plain = GraphMAEGAT(4, 12, 1, heads=1, act=None, fast_path=False)
+    plain.load_state_dict(fast.state_dict())
+    assert can_aggregate_first(fast.convs[0], x)
+    for dec in (fast, plain):
+        dec.convs[0].lin.register_forward_hook(lambda m, i, o: 2 * o + 1)
+    assert not can_aggregate_first(fast.convs[0], x)
+    rows = torch.tensor([0, 3, 9])
+    assert torch.allclose(fast(x, edge_index), plain(x, edge_index))
+    assert torch.allclose(fast(x, edge_index, rows=rows),
+                          plain(x, edge_index)[rows])
+    conv = GATConv(4, 12)
+    conv.lin.forward = lambda h: torch.zeros(h.size(0), 12)
+    assert not can_aggregate_first(conv, x)
+
+
+def test_remask_with_a_projection_that_mixes_rows():
+    # Projecting only the kept rows is the same only for a row-wise map;
+    # with a batch norm the statistics are over all rows, as in the code
+    # (project, then zero the masked rows).
+    m = model(f=7)
+    m.encoder_to_decoder = torch.nn.Sequential(torch.nn.Linear(8, 8),
+                                               torch.nn.BatchNorm1d(8))
+    h, masked = torch.randn(10, 8), torch.tensor([1, 3, 5])
+    ref = m.encoder_to_decoder(h).clone()
+    ref[masked] = 0.0
+    assert torch.allclose(m.remask(h, masked), ref)

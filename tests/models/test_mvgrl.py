@@ -309,3 +309,38 @@ def test_short_cora_run_beats_a_random_encoder(shared_root):
                          data.val_mask, data.test_mask)
     assert after.test_acc > before.test_acc + 0.08
     assert after.test_acc > 0.70
+
+
+# --- the diffusion cache and weighted graphs ---------------------------------
+
+def test_weighted_undirected_graph_on_the_approximation(small_graph):
+    # Symmetric edge weights (ToUndirected sums both directions): the
+    # approximation used to refuse the graph as directed (the normalised
+    # weights of (i, j) and (j, i) differed in the last bit).
+    from torch_geometric.utils import to_undirected
+    g = small_graph.clone()
+    w = torch.rand(g.edge_index.size(1),
+                   generator=torch.Generator().manual_seed(4)) + 0.5
+    g.edge_index, g.edge_weight = to_undirected(g.edge_index, w,
+                                                num_nodes=40)
+    model = small_mvgrl(exact_max_nodes=10, topk=6)
+    assert torch.isfinite(model.objective(g))
+    enc = model.encoder
+    s_ei, s_ew = _edges(enc.diffusion.matrix(g.edge_index, 40,
+                                             g.edge_weight))
+    ref = enc.adj_encoder(g.x, g.edge_index, g.edge_weight) + \
+        enc.diff_encoder(g.x, s_ei, s_ew)
+    assert torch.allclose(model.embed(g), ref, atol=1e-5)
+
+
+def test_changed_diffusion_options_reach_the_views(small_graph):
+    # The same graph tensors, the diffusion's alpha changed between steps:
+    # the diffusion view must use the new matrix, not the cached one.
+    model = small_mvgrl()
+    enc = model.encoder
+    x, ei = small_graph.x, small_graph.edge_index
+    model.objective(small_graph)
+    enc.diffusion.alpha = 0.5
+    s_ei, s_ew = _edges(PPRDiffusion(alpha=0.5).matrix(ei, 40))
+    ref = enc.adj_encoder(x, ei) + enc.diff_encoder(x, s_ei, s_ew)
+    assert torch.allclose(model.embed(small_graph), ref, atol=1e-5)
