@@ -224,6 +224,9 @@ class LogisticRegression(torch.nn.Module):
                              f"unlabelled nodes (y < 0) before fitting")
         if not bool(torch.isfinite(z).all()):
             raise ValueError("'z' holds NaN or infinite values")
+        # Embeddings of another float type (float64, float16) are fitted in
+        # the classifier's own, as predict() reads them.
+        z = z.to(self.lin.weight.dtype)
         self.reset_parameters()
         opt = torch.optim.LBFGS(self.parameters(), lr=1.0,
                                 max_iter=self.max_iter,
@@ -249,7 +252,7 @@ class LogisticRegression(torch.nn.Module):
 
     @torch.no_grad()
     def predict(self, z: Tensor) -> Tensor:
-        return self.lin(z).argmax(dim=-1)
+        return self.lin(z.to(self.lin.weight.dtype)).argmax(dim=-1)
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}({self.lin.in_features}, '

@@ -230,13 +230,15 @@ def draw_gcn_views(corruptions: Sequence[Module], inputs: tuple,
     * Otherwise the views are the corruptions' outputs and ``encode``
       calls the encoder on them, as the plain path does.
 
-    With a :obj:`cache` (:obj:`None` when the fast path is off), mostly-zero
-    dense features are corrupted as CSR rows
+    Features given as CSR, and with a :obj:`cache` (:obj:`None` when the
+    fast path is off) mostly-zero dense features, are corrupted as CSR rows
     (:func:`~graphcl.models.minibatch.corrupt_subgraph`: the same draws,
     views kept sparse) and densified if a view is refused."""
     # CSR rows only where the inputs themselves would be accepted: no wasted
     # conversion for an encoder the path refuses anyway.
-    rows = cache(inputs[0]) if cache is not None and \
+    # Features given as CSR are corrupted as CSR rows whatever the path.
+    rows = inputs[0] if is_sparse_rows(inputs[0]) else \
+        cache(inputs[0]) if cache is not None and \
         refusal(inputs) is None else None
     if rows is not None:
         views = [corrupt_subgraph(c, rows, *inputs[1:]) for c in corruptions]

@@ -458,3 +458,16 @@ def test_sparse_float16_and_integer_embeddings():
                         weight_decays=[0.0]).test_acc == 1.0
     assert linear_probe(z.round().long(), y, train, val, test,
                         weight_decays=[0.0]).test_acc == 1.0
+
+
+def test_logistic_regression_fits_float64_embeddings():
+    # LogisticRegression used on its own: float64 embeddings are fitted in
+    # the classifier's float32, as the float32 copy would be.
+    from graphcl.eval.linear_probe import LogisticRegression
+    g = torch.Generator().manual_seed(0)
+    z = torch.randn(30, 4, generator=g, dtype=torch.float64)
+    y = (z[:, 0] > 0).long()
+    a = LogisticRegression(4, 2).fit(z, y)
+    b = LogisticRegression(4, 2).fit(z.float(), y)
+    assert torch.equal(a.lin.weight, b.lin.weight)
+    assert torch.equal(a.predict(z), b.predict(z.float()))

@@ -316,3 +316,30 @@ def test_cca_ssg_loss_constant_column_is_never_a_finite_number(value, n):
     h1[:, 1] = value
     for lambd in (0.0, 1e-3):
         assert not torch.isfinite(cca_ssg_loss(h1, h2, lambd))
+
+
+@pytest.mark.parametrize('name', ['grace', 'cca_ssg', 'bgrl'])
+@pytest.mark.parametrize('fast', [True, False])
+def test_csr_features_give_the_dense_loss(name, fast):
+    # data.x given as a CSR matrix: the views are drawn from its rows (the
+    # same draws) on either path, and the loss and gradients are the dense
+    # twin's (before, FeatureMask failed on the CSR tensor).
+    from graphcl.models.registry import build_method
+    from tests.conftest import make_graph
+    dense = make_graph()
+    sparse = dense.clone()
+    sparse.x = dense.x.to_sparse_csr()
+    out = []
+    for data in (dense, sparse):
+        torch.manual_seed(0)  # the weights (seed= seeds the views)
+        model = build_method(name, 6, seed=0, hidden=8)
+        model.fast_path = fast
+        torch.manual_seed(3)
+        loss = model.objective(data)
+        loss.backward()
+        out.append((loss.detach(), [p.grad.clone() for p in
+                                    model.parameters() if p.grad is not None]))
+    assert torch.allclose(out[0][0], out[1][0], atol=1e-6)
+    assert len(out[0][1]) == len(out[1][1])
+    for a, b in zip(out[0][1], out[1][1]):
+        assert torch.allclose(a, b, atol=1e-5)
