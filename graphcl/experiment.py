@@ -6,6 +6,7 @@ import os
 import statistics
 import sys
 import time
+import warnings
 from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 import torch
@@ -32,7 +33,8 @@ MINIBATCH_FANOUT = (10, 10, 25)
 METRIC_KEYS = ('method', 'dataset', 'seeds', 'epochs', 'seconds_per_epoch',
                'pretrain_seconds', 'probe_seconds', 'val_acc', 'val_acc_mean',
                'test_acc', 'test_acc_mean', 'test_acc_std',
-               'probe_weight_decay', 'probe_grid', 'peak_rss_mb', 'config')
+               'probe_weight_decay', 'probe_grid', 'probe_protocol',
+               'peak_rss_mb', 'config')
 
 #: Without ``checkpoint_every``, a run folder's checkpoint is written when
 #: this many seconds have passed since the last one (and at each seed's
@@ -42,7 +44,8 @@ CHECKPOINT_SECONDS = 30.0
 #: The keys of :data:`METRIC_KEYS` that the probe fills (``None`` when a
 #: run pretrains only: no labels, or ``probe=False``).
 PROBE_KEYS = ('val_acc', 'val_acc_mean', 'test_acc', 'test_acc_mean',
-              'test_acc_std', 'probe_weight_decay', 'probe_grid')
+              'test_acc_std', 'probe_weight_decay', 'probe_grid',
+              'probe_protocol')
 
 #: How :func:`run_experiment` chooses the probe's weight decay.
 PROBE_SELECTIONS = ('per-seed', 'pooled')
@@ -584,7 +587,13 @@ def _probe_from_json(d: Dict[str, Any]):
     from .eval import ProbeResult
     return ProbeResult(val_acc=d['val_acc'], test_acc=d['test_acc'],
                        weight_decay=d['weight_decay'],
-                       grid=tuple(tuple(g) for g in d['grid']))
+                       grid=tuple(tuple(g) for g in d['grid']),
+                       scale=d.get('scale', 1.0))
+
+
+def _saved_protocol(d: Dict[str, Any]) -> str:
+    # Seeds saved before the probe named its protocol ran the absolute grid.
+    return d.get('protocol', 'absolute L2 grid 0,1e-5..1e-1')
 
 
 def _run_seeds(spec, dataset, seed_list, options, train_settings, *, root,
@@ -594,7 +603,7 @@ def _run_seeds(spec, dataset, seed_list, options, train_settings, *, root,
     # Pretrains and probes every seed; finished seeds of a resumed run are
     # read back, the seed in progress continues from its checkpoint.
     from .data import check_node_data, load_dataset
-    from .eval import linear_probe
+    from .eval import PROBE_PROTOCOL, linear_probe
     epochs, patience = train_settings['epochs'], train_settings['patience']
     runs: List[Dict[str, Any]] = []
     # Checkpoints need one process (ranks' random states differ).
@@ -603,6 +612,15 @@ def _run_seeds(spec, dataset, seed_list, options, train_settings, *, root,
         saved = rundir.seed_result(seed) if rundir is not None else None
         if saved is not None:
             if saved['probe'] is not None:
+                saved['probe_protocol'] = _saved_protocol(saved['probe'])
+                if saved['probe_protocol'] != PROBE_PROTOCOL:
+                    warnings.warn(
+                        f"seed {seed} of '{rundir.path}' was probed with "
+                        f"another protocol ({saved['probe_protocol']!r}, "
+                        f"not {PROBE_PROTOCOL!r}); its scores are kept as "
+                        f"they are and metrics.json lists the protocol of "
+                        f"each seed. Re-probe its embeddings with 'graphcl "
+                        f"probe', or run the seed again", stacklevel=3)
                 saved['probe'] = _probe_from_json(saved['probe'])
             runs.append(saved)
             _say(f"seed {seed}: done in an earlier run (read from "
@@ -715,7 +733,9 @@ def _run_seeds(spec, dataset, seed_list, options, train_settings, *, root,
                                              test_acc=fit.test_acc,
                                              weight_decay=fit.weight_decay,
                                              grid=[list(g)
-                                                   for g in fit.grid])))
+                                                   for g in fit.grid],
+                                             scale=fit.scale,
+                                             protocol=PROBE_PROTOCOL)))
         runs.append(run)
         if stop.signum is not None:
             raise RunInterrupted(stop.signum, f'the end of seed {seed}',
@@ -757,6 +777,8 @@ def _summarise(method, seed_list, runs, probe_selection, config,
         wds: Any = wd
     else:
         wds = [p.weight_decay for p in probes]
+    from .eval import PROBE_PROTOCOL
+    protocols = [r.get('probe_protocol', PROBE_PROTOCOL) for r in runs]
     test_accs = [100 * p.test_acc for p in probes]
     val_accs = [100 * p.val_acc for p in probes]
     mean, std = mean_std(test_accs)
@@ -765,5 +787,8 @@ def _summarise(method, seed_list, runs, probe_selection, config,
         test_acc=test_accs, test_acc_mean=mean, test_acc_std=std,
         probe_weight_decay=wds,
         probe_grid=[[[g[0], 100 * g[1], 100 * g[2]] for g in p.grid]
-                    for p in probes])
+                    for p in probes],
+        # One name when every seed ran the same probe, else one per seed.
+        probe_protocol=(protocols[0] if len(set(protocols)) == 1
+                        else protocols))
     return dict(metrics, peak_rss_mb=peak_rss_mb(), config=config)

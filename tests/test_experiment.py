@@ -4,13 +4,15 @@ import math
 import pytest
 import torch
 
+from graphcl.eval import PROBE_PROTOCOL
 from graphcl.experiment import METRIC_KEYS, PROBE_KEYS, run_experiment
 from graphcl.nn import GCNEncoder
 
 EXPECTED_KEYS = {'method', 'dataset', 'seeds', 'epochs', 'seconds_per_epoch',
                  'pretrain_seconds', 'probe_seconds', 'val_acc',
                  'val_acc_mean', 'test_acc', 'test_acc_mean', 'test_acc_std',
-                 'probe_weight_decay', 'probe_grid', 'peak_rss_mb', 'config'}
+                 'probe_weight_decay', 'probe_grid', 'probe_protocol',
+                 'peak_rss_mb', 'config'}
 QUIET = dict(progress=False, verbose=False)
 
 
@@ -35,6 +37,7 @@ def check_metrics(metrics, num_seeds, epochs):
     # of its grid at its own weight decay, the first with the best
     # validation accuracy.
     assert metrics['config']['probe_selection'] == 'per-seed'
+    assert metrics['probe_protocol'] == PROBE_PROTOCOL
     assert len(metrics['probe_grid']) == len(metrics['probe_weight_decay'])
     for grid, wd, val, test in zip(metrics['probe_grid'],
                                    metrics['probe_weight_decay'],

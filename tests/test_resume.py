@@ -181,3 +181,22 @@ def test_rerun_into_folder_and_bad_out(small_graph, tmp_path):
         run_experiment('dgi', small_graph, out=str(f), **kw)
     with pytest.raises(ValueError, match='add --out'):
         run_experiment('dgi', small_graph, resume=True, **kw)
+
+
+def test_seeds_probed_with_another_protocol_are_named_not_mixed_silently(
+        small_graph, tmp_path):
+    from graphcl.eval import PROBE_PROTOCOL
+    kw = dict(epochs=3, hidden=8, seeds=2, progress=False, verbose=False)
+    first = run_experiment('dgi', small_graph, out=str(tmp_path), **kw)
+    assert first['probe_protocol'] == PROBE_PROTOCOL
+    saved = tmp_path / 'seeds' / 'seed_0.json'
+    record = json.loads(saved.read_text())
+    assert record['probe']['protocol'] == PROBE_PROTOCOL
+    del record['probe']['protocol']  # as a seed saved before the change
+    saved.write_text(json.dumps(record))
+    with pytest.warns(UserWarning, match='seed 0 .*another protocol'):
+        again = run_experiment('dgi', small_graph, out=str(tmp_path),
+                               resume=True, **kw)
+    assert again['probe_protocol'] == ['absolute L2 grid 0,1e-5..1e-1',
+                                       PROBE_PROTOCOL]
+    assert again['test_acc'] == first['test_acc']

@@ -185,7 +185,9 @@ def linear_probe(x_train, y_train, x_test, y_test,
     if splits:
         results = [graph_linear_probe(z, y, torch.as_tensor(tr),
                                       torch.as_tensor(va), test,
-                                      weight_decays, max_iter=max_iter)
+                                      weight_decays, max_iter=max_iter,
+                                      # standardised above: unit scale
+                                      rescale=False)
                    for tr, va in splits]
         wd, _ = select_pooled(results)
     else:  # one example in some class: nothing to validate on

@@ -107,7 +107,7 @@ def run(args) -> int:
     if _dataset_level(args.dataset) == 'graph':
         return _probe_graphs(args, z, path, seed)
     from ..data import check_node_data, load_dataset
-    from ..eval import linear_probe
+    from ..eval import PROBE_PROTOCOL, linear_probe
     from ..runner import resolve_device
     data = load_dataset(args.dataset, root=args.root, seed=seed)
     if getattr(data, 'y', None) is None:
@@ -130,14 +130,16 @@ def run(args) -> int:
     print(f"linear probe on {name} (split: "
           f"{getattr(data, 'split', 'given masks')}): validation accuracy "
           f"{100 * fit.val_acc:.2f} %, test accuracy "
-          f"{100 * fit.test_acc:.2f} % (weight decay {fit.weight_decay:g})")
+          f"{100 * fit.test_acc:.2f} % (weight decay {fit.weight_decay:g} "
+          f"on the embeddings divided by their rms entry, {fit.scale:.3g})")
     if args.out is not None:
         from ..atomic import atomic_write_json
         atomic_write_json(args.out, dict(
             embeddings=str(path), dataset=name,
             split=getattr(data, 'split', None), split_seed=seed,
             val_acc=fit.val_acc, test_acc=fit.test_acc,
-            weight_decay=fit.weight_decay, grid=[list(g) for g in fit.grid]))
+            weight_decay=fit.weight_decay, grid=[list(g) for g in fit.grid],
+            scale=fit.scale, protocol=PROBE_PROTOCOL))
         print(f"wrote {args.out}")
     return 0
 

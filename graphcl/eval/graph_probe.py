@@ -6,7 +6,7 @@ from typing import Callable, Dict, Optional
 import torch
 from torch import Tensor
 
-from .linear_probe import ProbeResult, linear_probe
+from .linear_probe import ABSOLUTE_WEIGHT_DECAYS, ProbeResult, linear_probe
 
 __all__ = ['graph_linear_probe']
 
@@ -39,7 +39,11 @@ def graph_linear_probe(z: Tensor, y: Tensor, split_idx: Dict[str, Tensor],
             on predicted classes it would be a balanced accuracy) rather
             than predicted classes. (default: :obj:`True` when a
             :obj:`metric` is given)
-        **kwargs: Passed to :func:`~graphcl.eval.linear_probe`.
+        **kwargs: Passed to :func:`~graphcl.eval.linear_probe`. The graph
+            protocol keeps the probe's absolute grid
+            (:data:`~graphcl.eval.linear_probe.ABSOLUTE_WEIGHT_DECAYS`, no
+            rescaling) unless :obj:`weight_decays` or :obj:`rescale` is
+            given: its results (``docs/graph_methods.md``) were measured so.
 
     Raises:
         ValueError: For several tasks per graph (the probe fits one), a
@@ -61,6 +65,8 @@ def graph_linear_probe(z: Tensor, y: Tensor, split_idx: Dict[str, Tensor],
                          f"get_idx_split() (keys 'train', 'valid', 'test')")
     if scores is None:
         scores = metric is not None
+    kwargs.setdefault('weight_decays', ABSOLUTE_WEIGHT_DECAYS)
+    kwargs.setdefault('rescale', False)
     return linear_probe(z, y, split_idx['train'], split_idx['valid'],
                         split_idx['test'], metric=metric, scores=scores,
                         **kwargs)

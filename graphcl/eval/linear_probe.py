@@ -9,9 +9,28 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ['ProbeResult', 'LogisticRegression', 'linear_probe']
+__all__ = ['ProbeResult', 'LogisticRegression', 'linear_probe',
+           'DEFAULT_WEIGHT_DECAYS', 'ABSOLUTE_WEIGHT_DECAYS',
+           'PROBE_PROTOCOL']
 
-DEFAULT_WEIGHT_DECAYS = (0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
+#: The weight decays of :func:`linear_probe`, met by embeddings rescaled to
+#: a root-mean-square entry of 1 (``rescale=True``): eight decades, so that
+#: both the strong penalties of a few hundred labels (Planetoid) and the
+#: weak ones of thousands (Amazon, Coauthor) are on the grid whatever the
+#: embeddings' scale.
+DEFAULT_WEIGHT_DECAYS = (0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0,
+                         1000.0)
+
+#: The grid of graphcl's node-level probe before December 2026, when it
+#: did not rescale the embeddings: applied to the embeddings as they are,
+#: its penalties presume entries of about unit scale. The graph-level probe
+#: (:func:`graphcl.eval.graph_linear_probe`) keeps it.
+ABSOLUTE_WEIGHT_DECAYS = (0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
+
+#: The name of the node-level protocol, written beside its results
+#: (``metrics.json``, the benchmarks' per-seed files), so that numbers of
+#: another probe are never mixed in silently.
+PROBE_PROTOCOL = 'rms-rescaled L2 grid 0,1e-5..1e3'
 
 
 @dataclass
@@ -27,6 +46,10 @@ class ProbeResult:
     weight_decay: float
     grid: Tuple[Tuple[float, float, float], ...] = field(
         default=(), repr=False)
+    #: The number the embeddings were divided by before the fits (``1.0``
+    #: without ``rescale``): the chosen penalty on the embeddings as given
+    #: is ``weight_decay / scale**2``.
+    scale: float = 1.0
 
 
 def _index(mask, n: int, name: str) -> Tensor:
@@ -265,7 +288,7 @@ def linear_probe(z: Tensor, y: Tensor, train_mask: Tensor, val_mask: Tensor,
                  weight_decays: Sequence[float] = DEFAULT_WEIGHT_DECAYS,
                  max_iter: int = 100, standardize: bool = False,
                  metric: Optional[Callable[[Tensor, Tensor], float]] = None,
-                 scores: bool = False) -> ProbeResult:
+                 scores: bool = False, rescale: bool = True) -> ProbeResult:
     r"""Fits a logistic regression on the frozen embeddings of the training
     nodes for each weight decay, keeps the one with the best validation
     score (the first of tied ones) and reports its test score. The scores
@@ -293,7 +316,9 @@ def linear_probe(z: Tensor, y: Tensor, train_mask: Tensor, val_mask: Tensor,
             below :obj:`0` mean unlabelled.
         train_mask, val_mask, test_mask (Tensor): Boolean masks :math:`(N)`
             or 1-D index tensors of distinct node indices.
-        weight_decays (sequence of float, optional): Grid of L2 strengths.
+        weight_decays (sequence of float, optional): Grid of L2 strengths
+            (on the rescaled embeddings with :obj:`rescale`).
+            (default: :data:`DEFAULT_WEIGHT_DECAYS`)
         max_iter (int, optional): L-BFGS iterations per fit.
             (default: ``100``)
         standardize (bool, optional): Scale each embedding dimension to
@@ -312,6 +337,10 @@ def linear_probe(z: Tensor, y: Tensor, train_mask: Tensor, val_mask: Tensor,
             (:func:`graphcl.data.ogb_graph_metric`), which predicted
             classes would turn into a balanced accuracy. Needs a
             :obj:`metric`. (default: ``False``)
+        rescale (bool, optional): Divide the embeddings by the
+            root-mean-square entry of the training rows before the fits
+            (after :obj:`standardize`); :obj:`ProbeResult.scale` holds the
+            divisor. (default: :obj:`True`)
     """
     if not torch.is_tensor(z) or z.dim() != 2:
         shape = tuple(z.shape) if torch.is_tensor(z) else type(z).__name__
@@ -386,6 +415,14 @@ def linear_probe(z: Tensor, y: Tensor, train_mask: Tensor, val_mask: Tensor,
         mean = z[train].mean(0)
         std = z[train].std(0) if train.numel() > 1 else torch.ones_like(mean)
         z = (z - mean) / std.clamp_min(1e-8)
+    scale = 1.0
+    if rescale:
+        # One number for the whole matrix, in float64 (a float32 sum of
+        # squares over a million entries would lose digits).
+        rms = float(z[train].double().pow(2).mean().sqrt())
+        if math.isfinite(rms) and rms > 0:
+            scale = rms
+            z = z / rms
     z = z.float()
     num_classes = int(y[labelled].max()) + 1
     if num_classes > int(labelled.sum()) and num_classes > 1024:
@@ -408,4 +445,4 @@ def linear_probe(z: Tensor, y: Tensor, train_mask: Tensor, val_mask: Tensor,
                      _score(metric, y[test], pred[test], 'test')))
     # The first fit with the best validation score (ties: earlier in grid).
     wd, val_score, test_score = max(grid, key=lambda g: g[1])
-    return ProbeResult(val_score, test_score, wd, tuple(grid))
+    return ProbeResult(val_score, test_score, wd, tuple(grid), scale)

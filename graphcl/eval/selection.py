@@ -68,6 +68,6 @@ def select_pooled(results: Sequence[ProbeResult]
     means = [statistics.fmean(g[j][1] for g in grids)
              for j in range(len(decays))]
     best = max(range(len(decays)), key=means.__getitem__)
-    chosen = [ProbeResult(g[best][1], g[best][2], decays[best], g)
-              for g in grids]
+    chosen = [ProbeResult(g[best][1], g[best][2], decays[best], g, r.scale)
+              for g, r in zip(grids, results)]
     return decays[best], chosen

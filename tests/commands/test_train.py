@@ -9,7 +9,8 @@ from graphcl.cli import main
 EXPECTED_KEYS = {'method', 'dataset', 'seeds', 'epochs', 'seconds_per_epoch',
                  'pretrain_seconds', 'probe_seconds', 'val_acc',
                  'val_acc_mean', 'test_acc', 'test_acc_mean', 'test_acc_std',
-                 'probe_weight_decay', 'probe_grid', 'peak_rss_mb', 'config'}
+                 'probe_weight_decay', 'probe_grid', 'probe_protocol',
+                 'peak_rss_mb', 'config'}
 
 
 @pytest.fixture

@@ -77,3 +77,19 @@ def test_bad_split_and_tasks_are_refused():
                                   'test': split['test']})
     with pytest.raises(ValueError, match='2 tasks per graph'):
         graph_linear_probe(z, torch.stack([y, y], 1), split)
+
+
+def test_the_graph_protocol_keeps_the_absolute_grid():
+    from graphcl.eval import ABSOLUTE_WEIGHT_DECAYS, linear_probe
+    z, y, split = two_classes()
+    z = 50.0 * z  # sum-pooled graph embeddings are large
+    result = graph_linear_probe(z, y, split)
+    assert result.scale == 1.0
+    assert [g[0] for g in result.grid] == list(ABSOLUTE_WEIGHT_DECAYS)
+    plain = linear_probe(z, y, split['train'], split['valid'],
+                         split['test'], weight_decays=ABSOLUTE_WEIGHT_DECAYS,
+                         rescale=False)
+    assert plain.grid == result.grid
+    rescaled = graph_linear_probe(z, y, split, rescale=True)
+    assert rescaled.scale == pytest.approx(
+        float(z[split['train']].double().pow(2).mean().sqrt()))

@@ -3,7 +3,8 @@ import warnings
 import pytest
 import torch
 
-from graphcl.eval import LogisticRegression, ProbeResult, linear_probe
+from graphcl.eval import ABSOLUTE_WEIGHT_DECAYS, DEFAULT_WEIGHT_DECAYS, \
+    LogisticRegression, ProbeResult, linear_probe
 from graphcl.eval.linear_probe import accuracy
 
 
@@ -471,3 +472,51 @@ def test_logistic_regression_fits_float64_embeddings():
     b = LogisticRegression(4, 2).fit(z.float(), y)
     assert torch.equal(a.lin.weight, b.lin.weight)
     assert torch.equal(a.predict(z), b.predict(z.float()))
+
+
+@pytest.mark.parametrize('exponent', [-12, -3, 0, 5])
+def test_the_probe_is_blind_to_the_scale_of_the_embeddings(exponent):
+    # Multiplying by a power of two is exact in floating point, and so is
+    # the rms rescaling of the product: every fit of the grid is the same.
+    z, y, train, val, test = separable(n_per_class=40, dim=12, seed=3)
+    z = z + 3.0 * torch.randn(z.shape, generator=torch.Generator()
+                              .manual_seed(4))  # not separable
+    base = linear_probe(z, y, train, val, test)
+    scaled = linear_probe(z * 2.0 ** exponent, y, train, val, test)
+    assert scaled.grid == base.grid
+    assert scaled.weight_decay == base.weight_decay
+    assert scaled.scale == base.scale * 2.0 ** exponent
+
+
+def test_rescale_divides_by_the_rms_entry_of_the_training_rows():
+    z, y, train, val, test = separable()
+    z = 1e-3 * z
+    fit = linear_probe(z, y, train, val, test)
+    rms = float(z[train].double().pow(2).mean().sqrt())
+    assert fit.scale == pytest.approx(rms, rel=1e-12)
+    by_hand = linear_probe(z / fit.scale, y, train, val, test,
+                           rescale=False)
+    assert by_hand.grid == fit.grid and by_hand.scale == 1.0
+
+
+def test_without_rescale_the_grid_meets_the_embeddings_as_given():
+    # Tiny embeddings: every non-zero weight decay of the absolute grid
+    # flattens the classifier to the majority class, so only weight decay 0
+    # separates the classes; rescaled, a penalty of the grid does too.
+    z, y, train, val, test = separable(n_per_class=40)
+    z = 1e-4 * z
+    raw = linear_probe(z, y, train, val, test, rescale=False,
+                       weight_decays=ABSOLUTE_WEIGHT_DECAYS)
+    assert raw.scale == 1.0
+    assert [g[0] for g in raw.grid] == list(ABSOLUTE_WEIGHT_DECAYS)
+    assert all(g[1] < 0.5 for g in raw.grid[2:])  # 1e-4 and stronger
+    fit = linear_probe(z, y, train, val, test)
+    assert [g[0] for g in fit.grid] == list(DEFAULT_WEIGHT_DECAYS)
+    assert all(g[1] == 1.0 for g in fit.grid[:6])  # up to 1e-1
+
+
+def test_all_zero_embeddings_are_not_rescaled():
+    z, y, train, val, test = separable()
+    fit = linear_probe(torch.zeros_like(z), y, train, val, test)
+    assert fit.scale == 1.0
+    assert fit.test_acc < 0.5
