@@ -385,6 +385,7 @@ def run_seed(method: str, dataset: str, seed: int, path: Path,
         probe_seconds=m['probe_seconds'], wall_seconds=wall,
         peak_rss_mb=m['peak_rss_mb'],
         probe_weight_decay=m['probe_weight_decay'][0],
+        probe_protocol=m['probe_protocol'],
         settings={k: config[k] for k in keys if k in config},
         config={k: v for k, v in config.items()
                 if k not in ('seeds', 'root', 'data_root')},
@@ -405,4 +406,57 @@ def run_seed(method: str, dataset: str, seed: int, path: Path,
     print(f"{method} {m['dataset']} seed {seed}: test "
           f"{result['test_acc']:.2f}, val {result['val_acc']:.2f}, "
           f"{result['epochs']} epochs, {wall:.0f} s", flush=True)
+    return result
+
+
+#: What a per-seed result saved before the probe named its protocol ran:
+#: graphcl's probe on the embeddings as they were, weight decay 0, 1e-5 ...
+#: 1e-1.
+OLDER_PROTOCOL = 'absolute L2 grid 0,1e-5..1e-1'
+
+
+def seed_protocol(result: dict) -> str:
+    """The probe protocol of a saved per-seed result."""
+    return result.get('probe_protocol', OLDER_PROTOCOL)
+
+
+def is_current(result: dict) -> bool:
+    """Whether a saved per-seed result was probed with graphcl's probe as
+    it is now (:data:`graphcl.eval.PROBE_PROTOCOL`)."""
+    from graphcl.eval import PROBE_PROTOCOL
+    return seed_protocol(result) == PROBE_PROTOCOL
+
+
+def reprobe(path: Path, embeddings: Path) -> dict:
+    """Scores a saved seed's kept embeddings with graphcl's current probe
+    and rewrites its JSON at ``path`` (atomically): ``test_acc``,
+    ``val_acc``, ``probe_weight_decay``, ``probe_protocol`` and
+    ``probe_scale`` become the current probe's, and the replaced values
+    move to ``earlier_probes`` (with their protocol), so nothing measured
+    is lost. The split is the seed's own (``load_dataset(dataset,
+    seed=seed)``, as ``run_experiment`` drew it). Pretraining numbers
+    (epochs, seconds, memory) are untouched; ``probe_seconds`` stays the
+    first probe's."""
+    import json
+    from graphcl.atomic import atomic_write_json
+    from graphcl.data import load_dataset
+    from graphcl.eval import PROBE_PROTOCOL, linear_probe
+    result = json.loads(Path(path).read_text())
+    z = torch.load(embeddings, map_location='cpu', weights_only=True)
+    data = load_dataset(result['dataset'], root=data_root(),
+                        seed=result['seed'])
+    if z.size(0) != data.num_nodes:
+        raise SystemExit(f"{embeddings} holds {z.size(0)} rows but "
+                         f"{result['dataset']} has {data.num_nodes} nodes")
+    fit = linear_probe(z, data.y, data.train_mask, data.val_mask,
+                       data.test_mask)
+    earlier = dict(protocol=seed_protocol(result),
+                   test_acc=result['test_acc'], val_acc=result['val_acc'],
+                   probe_weight_decay=result.get('probe_weight_decay'))
+    result['earlier_probes'] = result.get('earlier_probes', []) + [earlier]
+    result.update(test_acc=100 * fit.test_acc, val_acc=100 * fit.val_acc,
+                  probe_weight_decay=fit.weight_decay,
+                  probe_scale=fit.scale, probe_protocol=PROBE_PROTOCOL,
+                  reprobed=f'{machine()}; {code_version()}')
+    atomic_write_json(path, result)
     return result
