@@ -22,15 +22,22 @@ GGD_CORA = dict(epochs=500, patience=0, lr=1e-3, weight_decay=0.0,
                 proj_layers=1, feature_mask=0.2, edge_drop=0.0, power=5)
 
 
-def fake_seed(path: Path, seed: int, test: float, **settings):
+def fake_seed(path: Path, seed: int, test: float, protocol='current',
+              **settings):
+    from graphcl.eval import PROBE_PROTOCOL
     path.mkdir(parents=True, exist_ok=True)
     run = dict(dataset='Cora', seed=seed, test_acc=test, val_acc=test - 1,
+               probe_weight_decay=0.0,
                epochs=100 + seed, seconds_per_epoch=0.5 + seed,
                pretrain_seconds=50.0, probe_seconds=1.0,
                wall_seconds=60.0 + seed, peak_rss_mb=500.0 + seed,
                settings={**GGD_CORA, **settings},
                machine=f'cpu, load average {1.5 + seed:.2f} at start',
                code='/work/main (git abc1234, clean)')
+    if protocol == 'current':
+        run['probe_protocol'] = PROBE_PROTOCOL
+    elif protocol is not None:
+        run['probe_protocol'] = protocol
     (path / f'seed{seed}.json').write_text(json.dumps(run))
 
 
@@ -118,7 +125,8 @@ def test_table(mb, tmp_path):
     assert '| 80.00 ± 0.00 |' in rows[('ggd', 'Cora', 'hidden=256')]
     assert 'no (1 of 10 seeds)' in rows[('ggd', 'Cora', 'hidden=256')]
     assert 'not run yet' in rows[('ggd', 'CiteSeer', '—')]
-    assert '| 82.50 ± 0.50 |' in rows[('dgi', 'Cora', 'preset')]
+    # dgi_accuracy.py's results predate the rescaled probe: not judged
+    assert '| 82.50 ± 0.50 |' in rows[('dgi', 'Cora', 'preset (older probe)')]
     assert 'nosuchmethod' not in text
     assert 'Load average 1.50-3.50' in text
     assert '83.0, 84.0, 85.5' in text and 'git abc1234' in text
@@ -274,3 +282,44 @@ def test_cora_claim(mb):
     assert mb.cora_claim([row('ggd', 84.1, variant='hidden=256')]) == (
         "Cora (public split): the best mean over 10 seeds is ggd "
         "(hidden=256)'s 84.10 ± 0.50; at least one method ≥ 84.0: met.")
+
+
+def test_seeds_of_an_older_probe_are_reprobed_or_run_again(
+        mb, shared_root, tmp_path, monkeypatch):
+    from graphcl.data import load_dataset
+    from graphcl.eval import PROBE_PROTOCOL, linear_probe
+    monkeypatch.setenv('GRAPHCL_DATA', str(shared_root))
+    out, runs = tmp_path / 'methods', tmp_path / 'runs'
+    monkeypatch.setattr(mb, 'OUT', out)
+    monkeypatch.setattr(mb, 'RUNS', runs)
+    calls = []
+    monkeypatch.setattr(mb, 'run_subprocess', calls.append)
+    cell = out / 'ggd' / 'Cora'
+    fake_seed(cell, 0, 70.0, protocol=None)  # saved before the change
+    fake_seed(cell, 1, 71.0, protocol=None)  # ... and embeddings kept
+    fake_seed(cell, 2, 72.0)  # current
+    z = 1e-3 * torch.randn(2708, 16, generator=torch.Generator()
+                           .manual_seed(0))
+    (runs / 'ggd' / 'Cora' / 'embeddings').mkdir(parents=True)
+    torch.save(z, runs / 'ggd' / 'Cora' / 'embeddings' / 'seed1.pt')
+    # The table shows the older seed apart and does not judge it.
+    text = mb.table(out, tmp_path / 'none')
+    assert 'preset (older probe) | 2 |' in text
+    assert 'not judged (older probe)' in text
+    mb.run('ggd', 'Cora', [0, 1, 2, 3], [])
+    # seed 1 scored again from its embeddings; seeds 0 and 3 trained
+    assert [c[4] for c in calls] == [0, 3]
+    run = json.loads((cell / 'seed1.json').read_text())
+    assert run['probe_protocol'] == PROBE_PROTOCOL
+    assert run['earlier_probes'] == [dict(
+        protocol='absolute L2 grid 0,1e-5..1e-1', test_acc=71.0,
+        val_acc=70.0, probe_weight_decay=0.0)]
+    data = load_dataset('Cora', root=str(shared_root), seed=1)
+    fit = linear_probe(z, data.y, data.train_mask, data.val_mask,
+                       data.test_mask)
+    assert run['test_acc'] == pytest.approx(100 * fit.test_acc)
+    assert run['probe_scale'] == pytest.approx(fit.scale)
+    assert run['epochs'] == 101  # pretraining numbers untouched
+    # Reprobing twice changes nothing (the seed is current now).
+    assert mb.reprobe_cell(cell, runs / 'ggd' / 'Cora') == [0]
+    assert json.loads((cell / 'seed1.json').read_text()) == run

@@ -35,5 +35,8 @@ def test_tiny_embeddings_defeat_the_raw_grid(ps, shared_root, tmp_path,
     for key, _ in ps.VARIANTS:
         assert 0 <= run[key]['val'] <= 100 and 0 <= run[key]['test'] <= 100
     assert run['raw']['weight_decay'] == 0.0
+    # the protocol now: the same as the earlier grid met at unit scale
+    assert run['protocol']['weight_decay'] > 0.0
+    assert run['protocol']['val'] >= run['raw']['val']
     text = ps.table(dict(machine='m', code='c', cells={'m/Cora': [run]}))
     assert 'm | Cora | 0 |' in text and '(best validation)' in text
