@@ -409,15 +409,12 @@ def run_seed(method: str, dataset: str, seed: int, path: Path,
     return result
 
 
-#: What a per-seed result saved before the probe named its protocol ran:
-#: graphcl's probe on the embeddings as they were, weight decay 0, 1e-5 ...
-#: 1e-1.
-OLDER_PROTOCOL = 'absolute L2 grid 0,1e-5..1e-1'
-
-
 def seed_protocol(result: dict) -> str:
-    """The probe protocol of a saved per-seed result."""
-    return result.get('probe_protocol', OLDER_PROTOCOL)
+    """The probe protocol of a saved per-seed result (saved before the
+    probe named its protocol: graphcl's probe on the embeddings as they
+    were, weight decay 0, 1e-5 ... 1e-1)."""
+    from graphcl.eval.linear_probe import EARLIER_PROBE_PROTOCOL
+    return result.get('probe_protocol', EARLIER_PROBE_PROTOCOL)
 
 
 def is_current(result: dict) -> bool:

@@ -593,7 +593,8 @@ def _probe_from_json(d: Dict[str, Any]):
 
 def _saved_protocol(d: Dict[str, Any]) -> str:
     # Seeds saved before the probe named its protocol ran the absolute grid.
-    return d.get('protocol', 'absolute L2 grid 0,1e-5..1e-1')
+    from .eval.linear_probe import EARLIER_PROBE_PROTOCOL
+    return d.get('protocol', EARLIER_PROBE_PROTOCOL)
 
 
 def _run_seeds(spec, dataset, seed_list, options, train_settings, *, root,

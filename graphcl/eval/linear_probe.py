@@ -32,6 +32,10 @@ ABSOLUTE_WEIGHT_DECAYS = (0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
 #: another probe are never mixed in silently.
 PROBE_PROTOCOL = 'rms-rescaled L2 grid 0,1e-5..1e3'
 
+#: The name given to results of the earlier probe (the embeddings as they
+#: were, :data:`ABSOLUTE_WEIGHT_DECAYS`), which were saved without one.
+EARLIER_PROBE_PROTOCOL = 'absolute L2 grid 0,1e-5..1e-1'
+
 
 @dataclass
 class ProbeResult:
