@@ -424,6 +424,22 @@ def is_current(result: dict) -> bool:
     return seed_protocol(result) == PROBE_PROTOCOL
 
 
+def by_protocol(runs: list) -> list:
+    """Per-seed results split by the probe that scored them, never pooled
+    across probes: ``[(suffix, runs), ...]``, the current probe's first
+    with suffix ``''``, then each earlier protocol's with suffix
+    ``' (older probe)'`` (a table appends it to the row's label and does
+    not judge that row against a target). Groups keep ``runs``' order;
+    empty groups are left out."""
+    current = [r for r in runs if is_current(r)]
+    groups = [('', current)] if current else []
+    for protocol in sorted({seed_protocol(r) for r in runs
+                            if not is_current(r)}):
+        groups.append((' (older probe)',
+                       [r for r in runs if seed_protocol(r) == protocol]))
+    return groups
+
+
 def reprobe(path: Path, embeddings: Path) -> dict:
     """Scores a saved seed's kept embeddings with graphcl's current probe
     and rewrites its JSON at ``path`` (atomically): ``test_acc``,

@@ -34,8 +34,9 @@ import subprocess
 import sys
 import time
 
-from _common import (RESULTS, alternate_paths, data_root, machine,
-                     method_setup, one_thread, path_step, vm_hwm_mb, write)
+from _common import (RESULTS, alternate_paths, by_protocol, data_root,
+                     machine, method_setup, one_thread, path_step, vm_hwm_mb,
+                     write)
 from graphcl.models.bgrl_spec import BGRL_DEFAULTS
 
 OUT = RESULTS / 'bgrl'
@@ -169,7 +170,11 @@ def table(args):
     lines += ['', '## Accuracy (linear probe, 10/10/80 random splits)', '',
               'The preset (10,000 epochs), and any shortened schedule run '
               'with `--set` (its own folder; the learning-rate and momentum '
-              'schedules follow the run\'s length).', '',
+              'schedules follow the run\'s length). Probe: '
+              '`graphcl.eval.linear_probe` (the embeddings rescaled to a '
+              'root-mean-square entry of 1, weight decay chosen per seed on '
+              'the validation split); "older probe": seeds scored before '
+              'that rescaling, never pooled with the others.', '',
               '| dataset | settings | seeds saved | test accuracy | '
               'val accuracy | epochs | s/epoch (wall) | in progress |',
               '|---|---|---|---|---|---|---|---|']
@@ -183,21 +188,23 @@ def table(args):
     for d, variant, folder, runs_dir in rows:
         runs = [json.loads(f.read_text())
                 for f in sorted(folder.glob('seed*.json'))]
-        test = [r['test_acc'] for r in runs]
-        if runs:
-            mean = statistics.fmean(test)
-            std = statistics.pstdev(test)
-            acc = f'{mean:.2f} ± {std:.2f}'
-            val = f"{statistics.fmean(r['val_acc'] for r in runs):.2f}"
-            epochs = statistics.median(r['epochs'] for r in runs)
-            spe = statistics.median(r['seconds_per_epoch'] for r in runs)
-            cells = [acc, val, f'{epochs}', f'{spe:.2f}']
-        else:
-            cells = ['—'] * 4
         busy = [f'seed {s}: epoch {e}' for s in range(10)
                 for e in [_checkpoint_epoch(runs_dir, s)] if e is not None]
-        lines.append(f"| {d} | {variant} | {len(runs)} | " +
-                     ' | '.join(cells) + f" | {', '.join(busy) or '—'} |")
+        for suffix, group in by_protocol(runs) or [('', [])]:
+            if group:
+                test = [r['test_acc'] for r in group]
+                acc = (f'{statistics.fmean(test):.2f} ± '
+                       f'{statistics.pstdev(test):.2f}')
+                val = f"{statistics.fmean(r['val_acc'] for r in group):.2f}"
+                epochs = statistics.median(r['epochs'] for r in group)
+                spe = statistics.median(r['seconds_per_epoch']
+                                        for r in group)
+                cells = [acc, val, f'{epochs}', f'{spe:.2f}']
+            else:
+                cells = ['—'] * 4
+            lines.append(f"| {d} | {variant}{suffix} | {len(group)} | " +
+                         ' | '.join(cells) +
+                         f" | {', '.join(busy) or '—'} |")
     lines.append('')
     write('bgrl.md', '\n'.join(lines) + '\n')
 

@@ -9,36 +9,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.benchmarks.conftest import benchmark_module
+from tests.benchmarks.conftest import benchmark_module, fake_seed
 
 @pytest.fixture(scope='module')
 def mb():
     with benchmark_module('methods') as module:
         yield module
-
-
-GGD_CORA = dict(epochs=500, patience=0, lr=1e-3, weight_decay=0.0,
-                keep='best', encoder='gcn', hidden=512, layers=1, act='prelu',
-                proj_layers=1, feature_mask=0.2, edge_drop=0.0, power=5)
-
-
-def fake_seed(path: Path, seed: int, test: float, protocol='current',
-              **settings):
-    from graphcl.eval import PROBE_PROTOCOL
-    path.mkdir(parents=True, exist_ok=True)
-    run = dict(dataset='Cora', seed=seed, test_acc=test, val_acc=test - 1,
-               probe_weight_decay=0.0,
-               epochs=100 + seed, seconds_per_epoch=0.5 + seed,
-               pretrain_seconds=50.0, probe_seconds=1.0,
-               wall_seconds=60.0 + seed, peak_rss_mb=500.0 + seed,
-               settings={**GGD_CORA, **settings},
-               machine=f'cpu, load average {1.5 + seed:.2f} at start',
-               code='/work/main (git abc1234, clean)')
-    if protocol == 'current':
-        run['probe_protocol'] = PROBE_PROTOCOL
-    elif protocol is not None:
-        run['probe_protocol'] = protocol
-    (path / f'seed{seed}.json').write_text(json.dumps(run))
 
 
 def test_overrides_typed_and_named(mb):
