@@ -37,8 +37,9 @@ import statistics
 import time
 from pathlib import Path
 
-from _common import RESULTS, adam_linear_probe, code_version, data_root, \
-    engine_embeddings, machine, mean_std_text, one_thread, write
+from _common import RESULTS, adam_linear_probe, by_protocol, code_version, \
+    data_root, engine_embeddings, is_current, machine, mean_std_text, \
+    one_thread, write
 
 OUT = RESULTS / 'cca_ssg' / 'reference'
 #: The README's commands (training: epochs, lambd, dfr, der, n_layers;
@@ -128,7 +129,7 @@ def reference_probe(z, data, command: dict, seed: int) -> dict:
 def run_seed(dataset: str, seed: int) -> dict:
     from graphcl.atomic import atomic_write_json
     from graphcl.data import load_dataset
-    from graphcl.eval import linear_probe
+    from graphcl.eval import PROBE_PROTOCOL, linear_probe
     header = machine()
     command = COMMANDS[dataset]
     data = load_dataset(dataset, root=data_root(), seed=seed)
@@ -148,7 +149,8 @@ def run_seed(dataset: str, seed: int) -> dict:
     ours = dict(scores(z_ours), engine_test_acc=m['test_acc'][0],
                 seconds_per_epoch=m['seconds_per_epoch'])
     result = dict(dataset=dataset, seed=seed, command=command,
-                  reference=reference, graphcl=ours, machine=header,
+                  reference=reference, graphcl=ours,
+                  probe_protocol=PROBE_PROTOCOL, machine=header,
                   code=code_version())
     OUT.mkdir(parents=True, exist_ok=True)
     atomic_write_json(seed_file(dataset, seed), result)
@@ -169,7 +171,11 @@ def table() -> str:
         'probe (weight decay chosen on the validation nodes) and by the '
         "reference code's (Adam with the README's lr2/wd2, 2,000 epochs, "
         'the test accuracy at the best validation epoch). Test accuracy in '
-        '%, mean ± population std over seeds; validation in brackets.', '',
+        '%, mean ± population std over seeds; validation in brackets. '
+        "graphcl's probe rescales the embeddings to a root-mean-square "
+        'entry of 1; rows marked "older probe" hold seeds scored before '
+        'that rescaling (both implementations under that same probe).',
+        '',
         "| dataset | implementation | seeds | graphcl's probe | the "
         "reference code's probe | s/epoch (median) |",
         '|---|---|---|---|---|---|']
@@ -181,16 +187,18 @@ def table() -> str:
             continue
         machines.append(f"{dataset}: {runs[0]['machine']}; "
                         f"{runs[0]['code']}")
-        for key, name in (('reference', "CCA-SSG's main.py, written out"),
-                          ('graphcl', "graphcl's CCA-SSG (preset)")):
-            ours = [r[key] for r in runs]
-            lines.append(
-                f"| {dataset} | {name} | {len(runs)} | "
-                f"{mean_std_text([o['test_acc'] for o in ours])} "
-                f"({statistics.fmean(o['val_acc'] for o in ours):.2f}) | "
-                f"{mean_std_text([o['reference_probe']['test_acc'] for o in ours])}"
-                f" ({statistics.fmean(o['reference_probe']['val_acc'] for o in ours):.2f}) | "
-                f"{statistics.median(o['seconds_per_epoch'] for o in ours):.3f} |")
+        for suffix, group in by_protocol(runs):
+            for key, name in (
+                    ('reference', "CCA-SSG's main.py, written out"),
+                    ('graphcl', "graphcl's CCA-SSG (preset)")):
+                ours = [r[key] for r in group]
+                lines.append(
+                    f"| {dataset}{suffix} | {name} | {len(group)} | "
+                    f"{mean_std_text([o['test_acc'] for o in ours])} "
+                    f"({statistics.fmean(o['val_acc'] for o in ours):.2f})"
+                    f" | {mean_std_text([o['reference_probe']['test_acc'] for o in ours])}"  # noqa: E501
+                    f" ({statistics.fmean(o['reference_probe']['val_acc'] for o in ours):.2f}) | "  # noqa: E501
+                    f"{statistics.median(o['seconds_per_epoch'] for o in ours):.3f} |")  # noqa: E501
     lines += [''] + [f'- {m}' for m in machines]
     return '\n'.join(lines) + '\n'
 
@@ -208,7 +216,9 @@ def main():
         one_thread()
         for dataset in args.datasets:
             for seed in range(args.seeds):
-                if not seed_file(dataset, seed).exists():
+                path = seed_file(dataset, seed)
+                if not path.exists() or \
+                        not is_current(json.loads(path.read_text())):
                     run_seed(dataset, seed)
     write('cca_ssg_reference.md', table())
 

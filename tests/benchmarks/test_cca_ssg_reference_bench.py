@@ -67,13 +67,14 @@ def test_reference_loop_and_probe(ref, small_graph):
 
 
 def test_table(ref, tmp_path, monkeypatch):
+    from graphcl.eval import PROBE_PROTOCOL
     monkeypatch.setattr(ref, 'OUT', tmp_path)
     for seed, (a, b) in enumerate([(84.0, 83.0), (83.0, 84.0)]):
         side = dict(test_acc=a, val_acc=80.0, seconds_per_epoch=0.1,
                     reference_probe=dict(test_acc=b, val_acc=81.0))
         (tmp_path / f'Cora_seed{seed}.json').write_text(json.dumps(dict(
             dataset='Cora', seed=seed, reference=side, graphcl=side,
-            machine='m', code='c')))
+            probe_protocol=PROBE_PROTOCOL, machine='m', code='c')))
     text = ref.table()
     assert "| Cora | CCA-SSG's main.py, written out | 2 | 83.50 ± 0.50 " \
         "(80.00) | 83.50 ± 0.50 (81.00) | 0.100 |" in text

@@ -122,3 +122,36 @@ def test_ggd_rows_and_validation_study(tmp_path, monkeypatch):
     assert table['| H alone'].endswith(f'| {base:.2f} |')
     assert table['| power n = 10'].endswith(f'| {base:.2f} |')
     assert table['| lr 0.0005'].endswith('| 72.00 |')  # its first seed
+
+
+def reference_record(seed, test, protocol, **probe):
+    side = dict(test_acc=test, val_acc=test - 1, seconds_per_epoch=0.5,
+                **probe)
+    run = dict(dataset='Cora', seed=seed, reference=side, graphcl=side,
+               machine='m', code='c')
+    if protocol is not None:
+        run['probe_protocol'] = protocol
+    return run
+
+
+@pytest.mark.parametrize('name,dataset,probe', [
+    ('cca_ssg_reference', 'Cora',
+     dict(reference_probe=dict(test_acc=1.0, val_acc=1.0))),
+    ('ggd_reference', 'CiteSeer', dict(official_probe_test_acc=1.0))])
+def test_reference_tables_keep_probes_apart(tmp_path, monkeypatch, name,
+                                            dataset, probe):
+    from graphcl.eval import PROBE_PROTOCOL
+    with benchmark_module(name) as module:
+        for seed, (test, protocol) in enumerate(
+                [(84.0, PROBE_PROTOCOL), (82.0, PROBE_PROTOCOL),
+                 (70.0, None)]):
+            run = reference_record(seed, test, protocol, **probe)
+            (tmp_path / f'{dataset}_seed{seed}.json').write_text(
+                json.dumps(run))
+        monkeypatch.setattr(module, 'OUT', tmp_path)
+        text = module.table()
+    current = rows(text, f'| {dataset} | ')
+    older = rows(text, f'| {dataset} (older probe) | ')
+    assert len(current) == len(older) == 2  # reference and graphcl rows
+    assert all('| 2 | 83.00 ± 1.00 ' in row for row in current)
+    assert all('| 1 | 70.00 ' in row for row in older)
