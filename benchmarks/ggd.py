@@ -315,7 +315,8 @@ def table() -> str:
         'H + Â^n H (`graphcl.eval.linear_probe`: the embeddings rescaled '
         'to a root-mean-square entry of 1), its weight decay chosen per '
         'seed on the validation split; rows marked "older probe" hold '
-        'seeds scored before that rescaling, shown and not judged. Splits: Planetoid public split (Cora, CiteSeer); a random '
+        'seeds scored before that rescaling, shown and not judged. '
+        'Splits: Planetoid public split (Cora, CiteSeer); a random '
         '10/10/80 train/val/test split drawn from each seed (Amazon). '
         'Published: the GGD paper (Zheng et al., NeurIPS 2022), as quoted '
         'in the issue.', '',

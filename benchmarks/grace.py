@@ -541,6 +541,13 @@ def reference_table():
                               for k in seeds) + '.', '',
                   f"Machine: {refs[seeds[-1]]['machine']}. Code: "
                   f"{refs[seeds[-1]]['code']}.", '']
+        earlier = sorted((OUT / 'reference' / 'earlier_probe').glob(
+            f'{dataset}_seed*.json'))
+        if earlier:
+            lines[-1:] = [
+                f"An earlier run of the official code, scored by an earlier "
+                f"probe, is kept in `reference/earlier_probe/` "
+                f"({len(earlier)} seed{'s' * (len(earlier) != 1)}).", '']
     return lines
 
 

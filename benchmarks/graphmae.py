@@ -222,7 +222,8 @@ def table() -> str:
              'rescaled to a root-mean-square entry of 1, weight decay 0, '
              '1e-5 ... 1e3 chosen per seed on the validation nodes); rows '
              'marked "older probe" hold seeds scored before that rescaling, '
-             'shown without a target. Each seed: `python benchmarks/methods.py run --method '
+             'shown without a target. Each seed: '
+             '`python benchmarks/methods.py run --method '
              'graphmae --dataset D` (one process, one thread, resumable; '
              'JSON under `benchmarks/results/methods/graphmae/D/`).', '',
              '| dataset | seeds done | test accuracy (mean ± std) | '

@@ -122,3 +122,39 @@ def test_older_probe_seeds_are_reprobed_never_pooled(gb, shared_root,
     ref = next(line for line in text.splitlines()
                if line.startswith('| graphcl GRACE, the same seeds'))
     assert '| 1 | 70.00 |' in ref
+
+
+def test_reference_run_again_under_the_current_probe(gb, tmp_path,
+                                                     monkeypatch):
+    # The official code's seeds run again under the current probe beside
+    # an earlier run kept in reference/earlier_probe/: the comparison is
+    # made on the current probe alone, and the earlier run is named.
+    import json
+    from graphcl.eval import PROBE_PROTOCOL
+    monkeypatch.setattr(gb, 'OUT', tmp_path)
+    written = {}
+    monkeypatch.setattr(gb, 'write',
+                        lambda name, text: written.__setitem__(name, text))
+    (tmp_path / 'Cora_seed0.json').write_text(json.dumps(dict(
+        dataset='Cora', seed=0, test_acc=80.0, val_acc=79.0,
+        probe_protocol=PROBE_PROTOCOL, l2_test_acc=80.0,
+        grace_eval_test_acc=81.0, epochs=200, seconds_per_epoch=1.0,
+        pretrain_seconds=200.0, peak_rss_mb=500.0)))
+    ref = tmp_path / 'reference'
+    (ref / 'earlier_probe').mkdir(parents=True)
+    for folder, test, protocol in ((ref, 79.0, PROBE_PROTOCOL),
+                                   (ref / 'earlier_probe', 75.0, None)):
+        run = dict(dataset='Cora', seed=0, test_acc=test, val_acc=74.0,
+                   grace_eval_test_acc=76.0, machine='m', code='c')
+        if protocol:
+            run['probe_protocol'] = protocol
+        (folder / 'Cora_seed0.json').write_text(json.dumps(run))
+    gb.table()
+    text = written['grace.md']
+    official = next(line for line in text.splitlines()
+                    if line.startswith("| GRACE's official code"))
+    ours = next(line for line in text.splitlines()
+                if line.startswith('| graphcl GRACE, the same seeds'))
+    assert '| 1 | 79.00 |' in official and '| 1 | 80.00 |' in ours
+    assert f'graphcl probe: {PROBE_PROTOCOL}.' in text
+    assert 'kept in `reference/earlier_probe/` (1 seed).' in text
