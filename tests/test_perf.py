@@ -129,28 +129,58 @@ def test_flush_denormals_round_trip():
     assert not denormals_flushed() and float((tiny * 1.0)[0]) > 0
 
 
-def test_flush_denormals_speeds_up_subnormal_weights():
+def _subnormal_product():
     # The case met in GRACE's training: a weight matrix mostly subnormal.
-    # Flushed, the product is the same up to those tiny terms (exactly 0
-    # here) and is not slowed down; timed loosely, on CPU time.
-    import time
-    from graphcl.perf import flush_denormals
     g = torch.Generator().manual_seed(0)
     w = torch.randn(256, 256, generator=g) * 1e-39
     x = torch.randn(2048, 256, generator=g)
+    return x, w
 
-    def cpu_time():
+
+def _best_cpu_time(f, repeats: int = 7) -> float:
+    import time
+    best = float('inf')
+    for _ in range(repeats):
         t = time.process_time()
         for _ in range(5):
-            out = x @ w
-        return time.process_time() - t, out
-    slow, ref = cpu_time()
+            f()
+        best = min(best, time.process_time() - t)
+    return best
+
+
+def test_flush_denormals_zeroes_subnormal_products():
+    # Flushed, the product is the same up to those tiny terms (exactly 0
+    # here); IEEE keeps them subnormal-sized.
+    from graphcl.perf import flush_denormals
+    x, w = _subnormal_product()
+    ref = x @ w
     if not flush_denormals():
         pytest.skip('this CPU has no flush-to-zero mode')
     try:
-        fast, out = cpu_time()
+        out = x @ w
     finally:
         flush_denormals(False)
     assert torch.equal(out, torch.zeros_like(out))
-    assert ref.abs().max() < 1e-35  # the IEEE result: subnormal-sized
-    assert fast < slow
+    assert 0 < ref.abs().max() < 1e-35
+
+
+@pytest.mark.slow
+def test_flush_denormals_removes_the_subnormal_penalty():
+    # A timing, so marked slow (the speed claim itself is measured in
+    # docs/performance.md). Flushing never slows the product down; where
+    # the CPU penalises subnormal operands (an Intel Xeon here: GRACE's
+    # step 10.6 s -> 2.7 s), it removes the penalty. Some CPUs (an AMD
+    # EPYC here) have none: both times then match normal weights'.
+    from graphcl.perf import flush_denormals
+    x, w = _subnormal_product()
+    normal = _best_cpu_time(lambda: x @ (w * 1e30))
+    slow = _best_cpu_time(lambda: x @ w)
+    if not flush_denormals():
+        pytest.skip('this CPU has no flush-to-zero mode')
+    try:
+        fast = _best_cpu_time(lambda: x @ w)
+    finally:
+        flush_denormals(False)
+    assert fast <= 1.25 * slow
+    if slow > 2 * normal:  # this CPU penalises subnormals
+        assert fast < slow / 2
