@@ -51,6 +51,8 @@ from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.data.data import BaseData
 
+from .validation import check_prob
+
 __all__ = [
     'Corruption', 'CorruptionResult', 'FeatureShuffle', 'EdgeDrop',
     'FeatureMask', 'NodeDrop', 'FeatureNoise', 'Identity', 'ComposeBase',
@@ -78,14 +80,6 @@ class CorruptionResult(NamedTuple):
     edge_index: Optional[Tensor]
     edge_select: Optional[Tensor] = None
     node_select: Optional[Tensor] = None
-
-
-def _check_prob(p: Any, name: str = 'p') -> float:
-    if (isinstance(p, bool) or not isinstance(p, numbers.Real)
-            or not math.isfinite(float(p)) or not 0.0 <= float(p) <= 1.0):
-        raise ValueError(f"'{name}' must be a probability in [0, 1], "
-                         f"got {p!r}")
-    return float(p)
 
 
 def _make_generator(generator: GeneratorLike) -> Optional[torch.Generator]:
@@ -356,7 +350,7 @@ class EdgeDrop(Corruption):
     def __init__(self, p: float = 0.2, force_undirected: bool = False,
                  generator: GeneratorLike = None):
         super().__init__(generator)
-        self.p = _check_prob(p)
+        self.p = check_prob(p, "'p'")
         self.force_undirected = bool(force_undirected)
 
     def corrupt(self, x, edge_index, num_nodes):
@@ -400,7 +394,7 @@ class FeatureMask(Corruption):
     """
     def __init__(self, p: float = 0.2, generator: GeneratorLike = None):
         super().__init__(generator)
-        self.p = _check_prob(p)
+        self.p = check_prob(p, "'p'")
 
     def corrupt(self, x, edge_index, num_nodes):
         x = self._require_x(x, 'FeatureMask')
@@ -447,7 +441,7 @@ class NodeDrop(Corruption):
     def __init__(self, p: float = 0.2, relabel: bool = False,
                  generator: GeneratorLike = None):
         super().__init__(generator)
-        self.p = _check_prob(p)
+        self.p = check_prob(p, "'p'")
         self.relabel = bool(relabel)
 
     def corrupt(self, x, edge_index, num_nodes):

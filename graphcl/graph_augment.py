@@ -57,8 +57,9 @@ from torch_geometric.data import Batch, Data
 from torch_geometric.data.data import BaseData
 from torch_geometric.utils import subgraph as induced_subgraph
 
-from .corruptions import (Corruption, GeneratorLike, _check_prob,
-                          _compose_select, _make_generator, _select)
+from .corruptions import (Corruption, GeneratorLike, _compose_select,
+                          _make_generator, _select)
+from .validation import check_prob
 
 __all__ = [
     'GraphAugmentResult', 'GraphAugmentation', 'NodeDropping',
@@ -382,7 +383,7 @@ class NodeDropping(GraphAugmentation):
     """
     def __init__(self, p: float = 0.1, generator: GeneratorLike = None):
         super().__init__(generator)
-        self.p = _check_prob(p)
+        self.p = check_prob(p, "'p'")
 
     def _augment(self, x, edge_index, batch, num_graphs, active):
         sizes = torch.bincount(batch, minlength=num_graphs)
@@ -428,7 +429,7 @@ class EdgePerturbation(GraphAugmentation):
     def __init__(self, p: float = 0.1, add: bool = True,
                  generator: GeneratorLike = None):
         super().__init__(generator)
-        self.p = _check_prob(p)
+        self.p = check_prob(p, "'p'")
         self.add = bool(add)
 
     def _augment(self, x, edge_index, batch, num_graphs, active):
@@ -488,7 +489,7 @@ class AttributeMasking(GraphAugmentation):
     def __init__(self, p: float = 0.1, mean: float = 0.5, std: float = 0.5,
                  generator: GeneratorLike = None):
         super().__init__(generator)
-        self.p = _check_prob(p)
+        self.p = check_prob(p, "'p'")
         for name, value in (('mean', mean), ('std', std)):
             if isinstance(value, bool) or not isinstance(
                     value, (int, float)) or not math.isfinite(value):
@@ -554,7 +555,7 @@ class Subgraph(GraphAugmentation):
     """
     def __init__(self, ratio: float = 0.2, generator: GeneratorLike = None):
         super().__init__(generator)
-        self.ratio = _check_prob(ratio, 'ratio')
+        self.ratio = check_prob(ratio, "'ratio'")
 
     def _augment(self, x, edge_index, batch, num_graphs, active):
         n = batch.numel()

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .validation import check_int
+from .validation import check_int, check_positive
 
 __all__ = [
     'jsd_loss', 'info_nce_loss', 'triplet_margin_loss',
@@ -31,11 +31,18 @@ __all__ = [
 
 
 def check_temperature(temperature: float) -> float:
-    r"""Returns :obj:`temperature` if it is a positive number, else raises a
-    :class:`ValueError` saying so."""
-    if not temperature > 0:
-        raise ValueError(f"'temperature' must be > 0, got {temperature}")
-    return float(temperature)
+    r"""Returns :obj:`temperature` as a ``float`` if it is a finite number
+    :math:`> 0`, else raises a :class:`ValueError` saying so. A
+    one-element tensor (a learnable temperature) is checked by its value;
+    the losses then divide by the tensor itself, so it receives a
+    gradient."""
+    if torch.is_tensor(temperature) and temperature.numel() == 1:
+        value = float(temperature.detach())
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"'temperature' must be a number > 0, got "
+                             f"{value!r}")
+        return value
+    return check_positive(temperature, "'temperature'")
 
 
 def _check_pos_neg(pos: Tensor, neg: Tensor, same_shape: bool = False):

@@ -1,12 +1,15 @@
 r"""Checks of inputs shared across graphcl (parts, methods, data loaders,
 the engine), with messages that say what was wrong and what is expected.
 Methods import their checks from here, never from :mod:`graphcl.data`."""
+import math
+import numbers
 from typing import List
 
 import torch
 from torch_geometric.data import Data
 
-__all__ = ['check_int', 'check_node_data']
+__all__ = ['check_int', 'check_prob', 'check_positive', 'check_node_data']
+
 
 def check_int(value, name: str, minimum: int = 1, what: str = '') -> int:
     r"""Returns :obj:`value` if it is an ``int`` (not a ``bool``) of at least
@@ -19,6 +22,36 @@ def check_int(value, name: str, minimum: int = 1, what: str = '') -> int:
         what = f' ({what})' if what else ''
         raise ValueError(f"{name} must be {need}{what}, got {value!r}")
     return value
+
+
+def _is_real(value) -> bool:
+    # A finite real number that is not a bool (True is an int in Python).
+    return not isinstance(value, bool) and isinstance(value, numbers.Real) \
+        and math.isfinite(float(value))
+
+
+def check_prob(value, name: str, what: str = '') -> float:
+    r"""Returns :obj:`value` as a ``float`` if it is a finite real number
+    in :math:`[0, 1]` (not a ``bool``), else raises a :class:`ValueError`
+    naming :obj:`name` (and :obj:`what` it is, when given), e.g.
+    ``check_prob(p, "'edge_drop'")``."""
+    if not _is_real(value) or not 0.0 <= float(value) <= 1.0:
+        what = f' ({what})' if what else ''
+        raise ValueError(f"{name}{what} must be a probability in [0, 1], "
+                         f"got {value!r}")
+    return float(value)
+
+
+def check_positive(value, name: str, what: str = '') -> float:
+    r"""Returns :obj:`value` as a ``float`` if it is a finite real number
+    :math:`> 0` (not a ``bool``), else raises a :class:`ValueError` naming
+    :obj:`name` (and :obj:`what` it is, when given), e.g.
+    ``check_positive(tau, "'tau'", 'the temperature')``."""
+    if not _is_real(value) or not float(value) > 0:
+        what = f' ({what})' if what else ''
+        raise ValueError(f"{name}{what} must be a number > 0, got "
+                         f"{value!r}")
+    return float(value)
 
 
 _SPLIT_FIX = ('add them with data = graphcl.data.random_node_split(data, '

@@ -172,6 +172,22 @@ def test_bad_temperature(tau):
         info_nce_loss(torch.zeros(3), torch.zeros(3), tau)
 
 
+def test_learnable_temperature_tensor_gets_a_gradient():
+    # A one-element tensor is checked by its value and used as it is, so a
+    # learnable temperature trains; the loss equals the float one.
+    z1, z2 = torch.randn(5, 4), torch.randn(5, 4)
+    pos, neg = torch.randn(5), torch.randn(5, 3)
+    for loss, args in ((nt_xent, (z1, z2)), (info_nce_loss, (pos, neg))):
+        tau = torch.tensor(0.5, requires_grad=True)
+        out = loss(*args, temperature=tau)
+        out.backward()
+        assert tau.grad is not None and torch.isfinite(tau.grad)
+        assert torch.allclose(out, loss(*args, temperature=0.5))
+        with pytest.raises(ValueError, match="'temperature' must be a "
+                           "number > 0"):
+            loss(*args, temperature=torch.tensor(-0.5, requires_grad=True))
+
+
 def test_nt_xent_shape_mismatch():
     with pytest.raises(ValueError, match='equal shape'):
         nt_xent(torch.randn(3, 4), torch.randn(4, 4))

@@ -18,15 +18,9 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from ..validation import check_int
+from ..validation import check_int, check_prob
 
 __all__ = ['synthetic_sbm']
-
-
-def _check_prob(value, name: str) -> float:
-    if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-        raise ValueError(f"'{name}' must be in [0, 1], got {value!r}")
-    return float(value)
 
 
 def _sparse_bag_of_words(y: Tensor, num_blocks: int, num_features: int,
@@ -141,9 +135,9 @@ def synthetic_sbm(num_nodes: int, avg_degree: float = 10.0,
     check_int(chunk_size, "'chunk_size'")
     if not isinstance(avg_degree, (int, float)) or avg_degree <= 0:
         raise ValueError(f"'avg_degree' must be > 0, got {avg_degree!r}")
-    _check_prob(p_in, 'p_in')
-    _check_prob(train, 'train')
-    _check_prob(val, 'val')
+    check_prob(p_in, "'p_in'")
+    check_prob(train, "'train'")
+    check_prob(val, "'val'")
     if train + val > 1:
         raise ValueError(f"'train' + 'val' must be <= 1, got {train + val}")
     if sparse_features and not 0.0 < density <= 1.0:

@@ -8,7 +8,6 @@ from typing import Sequence, Tuple
 
 import numpy as np
 import torch
-from torch import Tensor
 
 __all__ = ['SVMResult', 'svm_cross_validation', 'SVM_C_GRID']
 

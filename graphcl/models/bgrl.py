@@ -42,12 +42,12 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.nn import Module, ModuleList
 
-from ..corruptions import Compose, EdgeDrop, FeatureMask, _check_prob
+from ..corruptions import Compose, EdgeDrop, FeatureMask
 from ..nn.activations import PReLU
 from ..nn.encoders import GCNEncoder
 from ..nn.heads import ProjectionHead
 from ..perf import make_adam, make_adamw
-from ..validation import check_int
+from ..validation import check_int, check_prob
 from .base import GraphMethod, encoder_inputs
 from .gcn_views import (GCNViewsEmbed, SparseFeatureCache, draw_gcn_views,
                         gcn_view_refusal)
@@ -275,7 +275,7 @@ class BGRL(GCNViewsEmbed, GraphMethod):
                  optimizer: str = 'adamw'):
         super().__init__()
         self.optimizer_name = _check_optimizer(optimizer)
-        self.momentum = _check_prob(momentum, 'momentum')
+        self.momentum = check_prob(momentum, "'momentum'")
         self.lr_warmup = _check_warmup(lr_warmup)
         self.lr_schedule = _check_schedule(lr_schedule)
         self.encoder = encoder
@@ -454,12 +454,12 @@ def build_bgrl(in_channels: int, hidden: int, out_channels: int,
     r"""BGRL from its options (see :data:`METHOD`); :obj:`seed` seeds the
     two views' corruptions (one private generator), :obj:`None` uses the
     global RNG."""
-    rates = {name: _check_prob(value, name) for name, value in (
+    rates = {name: check_prob(value, f"'{name}'") for name, value in (
         ('edge_drop_1', edge_drop_1), ('edge_drop_2', edge_drop_2),
         ('feature_mask_1', feature_mask_1),
         ('feature_mask_2', feature_mask_2))}
-    _check_prob(momentum, 'momentum')
-    _check_prob(bn_momentum, 'bn_momentum')
+    check_prob(momentum, "'momentum'")
+    check_prob(bn_momentum, "'bn_momentum'")
     _check_warmup(lr_warmup)
     _check_schedule(lr_schedule)
     _check_optimizer(optimizer)

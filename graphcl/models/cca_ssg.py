@@ -39,11 +39,11 @@ import torch
 from torch import Tensor
 from torch.nn import Module
 
-from ..corruptions import Compose, EdgeDrop, FeatureMask, _check_prob
+from ..corruptions import Compose, EdgeDrop, FeatureMask
 from ..losses import cca_ssg_loss, check_decorrelation_weight
 from ..nn.encoders import GCNEncoder, GNNEncoder
 from ..nn.mlp_encoder import MLPEncoder
-from ..validation import check_int
+from ..validation import check_int, check_prob
 from .cca_ssg_spec import CCA_SSG_DEFAULTS, METHOD  # noqa: F401 (re-exported)
 from .two_view import TwoViewMethod
 
@@ -149,8 +149,8 @@ def build_cca_ssg(in_channels: int, encoder: str, hidden: int, layers: int,
                          f"got {encoder!r}")
     check_int(hidden, "'hidden'", what='embedding width')
     check_int(layers, "'layers'", what='GCN layers')
-    edge_drop = _check_prob(edge_drop, 'edge_drop')
-    feature_mask = _check_prob(feature_mask, 'feature_mask')
+    edge_drop = check_prob(edge_drop, "'edge_drop'")
+    feature_mask = check_prob(feature_mask, "'feature_mask'")
     check_decorrelation_weight(lambd)
     gen = None if seed is None else torch.Generator().manual_seed(int(seed))
     views = [Compose([EdgeDrop(edge_drop, generator=gen),

@@ -66,7 +66,7 @@ from ..nn.encoders import GCNEncoder
 from .stamp import TensorStamp
 
 __all__ = ['FastGCNCache', 'TensorStamp', 'fast_path_supported',
-           'fast_path_refusal', 'gcn_conv_refusal',
+           'fast_path_refusal', 'gcn_conv_refusal', 'gcn_layers_refusal',
            'graph_input_refusal', 'fast_encode_pair']
 
 # Features sparser than this are multiplied as CSR (measured on Cora: 1.3 %
@@ -447,6 +447,44 @@ def gcn_conv_refusal(conv) -> Optional[str]:
     return None
 
 
+def gcn_layers_refusal(enc, activations: Optional[tuple] = None
+                       ) -> Optional[str]:
+    r"""Why the layers of the GCN encoder :obj:`enc` are not ones the
+    sparse GCN kernels reproduce (as many convolutions as activations and
+    layers, no dropout while training, every convolution a plain
+    ``GCNConv`` (:func:`gcn_conv_refusal`) normalising the graph as the
+    others do, with an initialised bias-free PyG ``Linear``), or
+    :obj:`None`. With :obj:`activations`, every activation must be exactly
+    one of those types. The caller checks the encoder's own type. Shared by
+    every fast path over GCN layers."""
+    convs, acts = enc.convs, enc.acts
+    if not (len(convs) == len(acts) == enc.num_layers >= 1):
+        return 'the encoder has a different number of convs, acts, layers'
+    if enc.dropout > 0 and enc.training:
+        return 'dropout while training'
+    first = convs[0]
+    options = (first.improved, first.add_self_loops, first.normalize)
+    for c in convs:
+        why = gcn_conv_refusal(c)
+        if why is not None:
+            return why
+        if (c.improved, c.add_self_loops, c.normalize) != options:
+            return 'the layers normalise the graph differently'
+        lin = c.lin
+        if type(lin) is not Linear or _overridden(lin, 'forward') or \
+                lin.bias is not None or isinstance(
+                    lin.weight, torch.nn.parameter.UninitializedParameter):
+            return 'GCNConv.lin is not an initialised bias-free Linear'
+        if c.bias is not None and c.bias.shape != (lin.weight.size(0), ):
+            return 'GCNConv.bias has an unexpected shape'
+    if activations is not None:
+        for a in acts:
+            if type(a) not in activations or _overridden(a, 'forward'):
+                return f'activation {type(a).__name__} is not a known ' \
+                    'deterministic element-wise one'
+    return None
+
+
 def graph_input_refusal(x: Tensor, edge_index, edge_weight) -> Optional[str]:
     r"""Why the graph inputs of a fast path (features :obj:`x` already
     checked as a tensor) are not ``edge_index`` a :math:`[2, E]` long
@@ -490,36 +528,17 @@ def fast_path_refusal(model, inputs: tuple) -> Optional[str]:
     enc = model.encoder
     if type(enc) is not GCNEncoder or _overridden(enc, 'forward', 'layer'):
         return 'the encoder is not exactly GCNEncoder'
-    convs, acts = enc.convs, enc.acts
-    if not (len(convs) == len(acts) == enc.num_layers >= 1):
-        return 'the encoder has a different number of convs, acts, layers'
-    if enc.dropout > 0 and enc.training:
-        return 'dropout while training'
+    why = gcn_layers_refusal(enc, SAFE_ACTIVATIONS)
+    if why is not None:
+        return why
+    if not all(isinstance(c.lin.weight, torch.nn.Parameter)
+               for c in enc.convs):
+        return 'GCNConv.lin is not an initialised bias-free Linear'
     if len(inputs) not in (2, 3):
         return 'the encoder inputs are not (x, edge_index[, edge_weight])'
     x, edge_index = inputs[0], inputs[1]
     edge_weight = inputs[2] if len(inputs) > 2 else None
-    first = convs[0]
-    options = (first.improved, first.add_self_loops, first.normalize)
-    for c in convs:
-        why = gcn_conv_refusal(c)
-        if why is not None:
-            return why
-        if (c.improved, c.add_self_loops, c.normalize) != options:
-            return 'the layers normalise the graph differently'
-        lin = c.lin
-        if type(lin) is not Linear or _overridden(lin, 'forward') or \
-                lin.bias is not None or not isinstance(
-                    lin.weight, torch.nn.Parameter) or isinstance(
-                    lin.weight, torch.nn.parameter.UninitializedParameter):
-            return 'GCNConv.lin is not an initialised bias-free Linear'
-        if c.bias is not None and c.bias.shape != (lin.weight.size(0), ):
-            return 'GCNConv.bias has an unexpected shape'
-    for a in acts:
-        if type(a) not in SAFE_ACTIVATIONS or _overridden(a, 'forward'):
-            return f'activation {type(a).__name__} is not a known ' \
-                'deterministic element-wise one'
-    weight = convs[0].lin.weight
+    weight = enc.convs[0].lin.weight
     if not isinstance(x, Tensor) or x.dim() != 2 or x.size(0) == 0 or \
             x.layout not in (torch.strided, torch.sparse_coo,
                              torch.sparse_csr):

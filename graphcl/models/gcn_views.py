@@ -35,9 +35,7 @@ from typing import Callable, List, Optional, Sequence, Tuple
 import torch
 from torch import Tensor
 from torch.nn import Module
-from torch_geometric.nn import GCNConv
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
-from torch_geometric.nn.dense.linear import Linear
 
 from ..nn.encoders import GCNEncoder, GNNEncoder
 from ..sampling.features import densify, is_sparse_rows, mostly_zero, \
@@ -45,7 +43,7 @@ from ..sampling.features import densify, is_sparse_rows, mostly_zero, \
 # The DGI fast path's CSR product (backward with the transpose), CSR
 # builder and checks for hooks, monkey-patched methods and autocast.
 from .dgi_fast import _csr_pair, _hooks_anywhere, \
-    _overridden, _SpMM, gcn_conv_refusal, graph_input_refusal
+    _overridden, _SpMM, gcn_layers_refusal, graph_input_refusal
 from .minibatch import _sparse_linear, corrupt_subgraph
 from .stamp import TensorStamp
 
@@ -62,29 +60,9 @@ def _encoder_refusal(enc: Module) -> Optional[str]:
             type(enc).layer is not GNNEncoder.layer or \
             _overridden(enc, 'forward', 'layer'):
         return 'the encoder is not a GCNEncoder with its own forward/layer'
-    convs, acts = enc.convs, enc.acts
-    if not (len(convs) == len(acts) == enc.num_layers >= 1):
-        return 'the encoder has a different number of convs, acts, layers'
-    if enc.dropout > 0 and enc.training:
-        return 'dropout while training'
-    first = convs[0]
-    if type(first) is not GCNConv:
-        return 'a convolution is not exactly GCNConv'
-    options = (first.improved, first.add_self_loops)
-    for c in convs:
-        why = gcn_conv_refusal(c)
-        if why is not None:
-            return why
-        if not c.normalize:
-            return 'GCNConv(normalize=False)'
-        if (c.improved, c.add_self_loops) != options:
-            return 'the layers normalise the graph differently'
-        lin = c.lin
-        if type(lin) is not Linear or _overridden(lin, 'forward') or \
-                lin.bias is not None or isinstance(
-                    lin.weight, torch.nn.parameter.UninitializedParameter):
-            return 'GCNConv.lin is not an initialised bias-free Linear'
-    return _hooks_anywhere(enc)
+    if any(getattr(c, 'normalize', True) is False for c in enc.convs):
+        return 'GCNConv(normalize=False)'
+    return gcn_layers_refusal(enc) or _hooks_anywhere(enc)
 
 
 def gcn_view_refusal(encoders, inputs: tuple) -> Optional[str]:

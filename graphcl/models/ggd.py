@@ -39,27 +39,20 @@ import torch
 from torch import Tensor
 from torch.nn import Module
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
-from torch_geometric.nn.dense.linear import Linear as PyGLinear
 from torch_geometric.utils import to_torch_csr_tensor
 
 from ..corruptions import (Compose, EdgeDrop, FeatureMask, FeatureShuffle,
-                           Identity, _check_prob)
+                           Identity)
 from ..losses import jsd_loss
 from ..nn.activations import PReLU
 from ..nn.encoders import GCNEncoder, get_encoder
-from ..validation import check_int
+from ..validation import check_int, check_prob
 from .base import GraphMethod, encoder_inputs
-from .dgi_fast import (FastGCNCache, _hooks_anywhere, _overridden,
-                       gcn_conv_refusal, graph_input_refusal)
+from .dgi_fast import (SAFE_ACTIVATIONS, FastGCNCache, _hooks_anywhere,
+                       _overridden, gcn_layers_refusal, graph_input_refusal)
 from .ggd_spec import GGD_DEFAULTS, METHOD  # noqa: F401 (re-exported)
 
 __all__ = ['GGD', 'build_ggd', 'GGD_DEFAULTS', 'METHOD']
-
-# Activations the fast path applies itself: deterministic and element-wise.
-_SAFE_ACTIVATIONS = (torch.nn.Identity, torch.nn.ReLU, torch.nn.LeakyReLU,
-                     torch.nn.PReLU, PReLU, torch.nn.ELU, torch.nn.GELU,
-                     torch.nn.SiLU, torch.nn.Tanh, torch.nn.Sigmoid)
-
 
 class _PReLUScore(torch.autograd.Function):
     r""":math:`\mathbf{s} = \mathrm{PReLU}_{\mathbf{a}}(\mathbf{U})
@@ -316,32 +309,14 @@ class GGD(GraphMethod):
         if type(enc) is not GCNEncoder or _overridden(enc, 'forward',
                                                       'layer'):
             return 'the encoder is not exactly GCNEncoder'
-        if not (len(enc.convs) == len(enc.acts) == enc.num_layers >= 1):
-            return 'the encoder has a different number of convs, acts, layers'
-        if enc.dropout > 0 and enc.training:
-            return 'dropout while training'
-        first = enc.convs[0]
-        options = (first.improved, first.add_self_loops, first.normalize)
-        for c in enc.convs:
-            why = gcn_conv_refusal(c)
-            if why is not None:
-                return why
-            if (c.improved, c.add_self_loops, c.normalize) != options:
-                return 'the layers normalise the graph differently'
-            lin = c.lin
-            if type(lin) is not PyGLinear or _overridden(lin, 'forward') or \
-                    lin.bias is not None or isinstance(
-                        lin.weight, torch.nn.parameter.UninitializedParameter):
-                return 'GCNConv.lin is not an initialised bias-free Linear'
-        for a in enc.acts:
-            if type(a) not in _SAFE_ACTIVATIONS or _overridden(a, 'forward'):
-                return f'activation {type(a).__name__} is not a known ' \
-                    'deterministic element-wise one'
+        why = gcn_layers_refusal(enc, SAFE_ACTIVATIONS)
+        if why is not None:
+            return why
+        weight = enc.convs[0].lin.weight
         if len(inputs) not in (2, 3):
             return 'the encoder inputs are not (x, edge_index[, edge_weight])'
         x, edge_index = inputs[0], inputs[1]
         edge_weight = inputs[2] if len(inputs) > 2 else None
-        weight = first.lin.weight
         if not isinstance(x, Tensor) or x.layout != torch.strided or \
                 x.dim() != 2 or x.size(0) == 0 or x.size(1) != weight.size(1) \
                 or x.dtype != weight.dtype or x.device != weight.device:
@@ -424,8 +399,8 @@ def build_ggd(in_channels: int, encoder: str, hidden: int, layers: int,
     augmentation (edge dropping, then feature-column dropping; both
     groups of a step share it) and corruption seeded by :obj:`seed`
     (:obj:`None`: the global RNG)."""
-    feature_mask = _check_prob(feature_mask, 'feature_mask')
-    edge_drop = _check_prob(edge_drop, 'edge_drop')
+    feature_mask = check_prob(feature_mask, "'feature_mask'")
+    edge_drop = check_prob(edge_drop, "'edge_drop'")
     check_int(power, "'power'", minimum=0,
               what='propagation steps of the global embedding')
     check_int(proj_layers, "'proj_layers'", what='linear projector layers')

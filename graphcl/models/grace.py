@@ -36,19 +36,17 @@ Where this differs from the reference code, on purpose:
   shares one slope between its layers).
 * The linear probe is :func:`graphcl.eval.linear_probe`, not GRACE's.
 """
-import math
-import numbers
 from typing import Callable, Optional, Union
 
 import torch
 from torch import Tensor
 from torch.nn import Module
 
-from ..corruptions import Compose, EdgeDrop, FeatureMask, _check_prob
+from ..corruptions import Compose, EdgeDrop, FeatureMask
 from ..losses import nt_xent
 from ..nn.encoders import GCNEncoder, make_activation
 from ..nn.heads import ProjectionHead
-from ..validation import check_int
+from ..validation import check_int, check_positive, check_prob
 from .two_view import TwoViewMethod
 from .grace_spec import GRACE_DEFAULTS, METHOD  # noqa: F401 (re-exported)
 
@@ -111,14 +109,6 @@ class GRACEEncoder(GCNEncoder):
                 f'{self.out_channels}, num_layers={self.num_layers})')
 
 
-def _check_tau(tau) -> float:
-    if isinstance(tau, bool) or not isinstance(tau, numbers.Real) or \
-            not math.isfinite(float(tau)) or not tau > 0:
-        raise ValueError(f"'tau' (the temperature) must be a number > 0, "
-                         f"got {tau!r}")
-    return float(tau)
-
-
 class GRACE(TwoViewMethod):
     r"""GRACE (`Zhu et al., 2020 <https://arxiv.org/abs/2006.04131>`_).
 
@@ -159,7 +149,7 @@ class GRACE(TwoViewMethod):
     """
     def __init__(self, encoder: Module, projector: Module, view1: Module,
                  view2: Module, tau: float = 0.5, block_size: int = 512):
-        tau = _check_tau(tau)
+        tau = check_positive(tau, "'tau'", 'the temperature')
         if isinstance(block_size, bool) or not isinstance(block_size, int) \
                 or block_size < 0:
             raise ValueError(f"'block_size' must be an integer >= 0 (rows "
@@ -192,11 +182,11 @@ def build_grace(in_channels: int, hidden: int, proj_hidden: int,
     check_int(hidden, "'hidden'", what='embedding width')
     check_int(proj_hidden, "'proj_hidden'", what='projection width')
     check_int(layers, "'layers'", what='GCN layers')
-    rates = {name: _check_prob(value, name) for name, value in (
+    rates = {name: check_prob(value, f"'{name}'") for name, value in (
         ('edge_drop_1', edge_drop_1), ('edge_drop_2', edge_drop_2),
         ('feature_mask_1', feature_mask_1),
         ('feature_mask_2', feature_mask_2))}
-    _check_tau(tau)
+    check_positive(tau, "'tau'", 'the temperature')
     gen = None if seed is None else torch.Generator().manual_seed(int(seed))
     views = [Compose([EdgeDrop(rates[f'edge_drop_{v}'], generator=gen),
                       FeatureMask(rates[f'feature_mask_{v}'], generator=gen)])

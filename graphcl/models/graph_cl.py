@@ -22,20 +22,18 @@ Where this differs from the reference code, on purpose:
   many random edges as it removes (the paper's definition); see those
   classes.
 """
-import math
-import numbers
 from typing import Optional
 
 import torch
 from torch import Tensor
 from torch.nn import Module
 
-from ..corruptions import _check_prob
 from ..graph_augment import GRAPH_AUGMENTATIONS, get_graph_augmentation
 from ..losses import _paired_views, check_temperature
 from ..nn import GINEncoder, GraphEncoder
 from ..nn.init import xavier_linear_
 from ..nn.heads import ProjectionHead
+from ..validation import check_positive, check_prob
 from .base import GraphMethod
 from .graph_cl_spec import GRAPHCL_DEFAULTS, METHOD  # noqa: F401
 
@@ -83,14 +81,6 @@ def inter_view_nt_xent(z1: Tensor, z2: Tensor, temperature: float = 0.2,
             sim.diagonal()).mean()
 
 
-def _check_tau(tau) -> float:
-    if isinstance(tau, bool) or not isinstance(tau, numbers.Real) or \
-            not math.isfinite(float(tau)) or not tau > 0:
-        raise ValueError(f"'tau' (the temperature) must be a number > 0, "
-                         f"got {tau!r}")
-    return float(tau)
-
-
 class GraphCL(GraphMethod):
     r"""GraphCL (`You et al., NeurIPS 2020
     <https://arxiv.org/abs/2010.13902>`_) for graph-level embeddings.
@@ -132,7 +122,7 @@ class GraphCL(GraphMethod):
         self.projector = projector
         self.view1 = view1
         self.view2 = view2
-        self.tau = _check_tau(tau)
+        self.tau = check_positive(tau, "'tau'", 'the temperature')
 
     def check_graphs(self, batch, min_graphs: int = 1) -> None:
         r"""Raises a :class:`ValueError` saying what is wrong with the
@@ -224,12 +214,12 @@ def build_graphcl(in_channels: int, hidden: int = 32, layers: int = 3,
             raise ValueError(f"'{name}' must name one of GraphCL's "
                              f"augmentations {list(GRAPH_AUGMENTATIONS)}, "
                              f"got {value!r}")
-    _check_prob(aug_ratio, 'aug_ratio')
-    _check_prob(subgraph_ratio, 'subgraph_ratio')
+    check_prob(aug_ratio, "'aug_ratio'")
+    check_prob(subgraph_ratio, "'subgraph_ratio'")
     if not isinstance(add_edges, bool):
         raise ValueError(f"'add_edges' must be True or False, got "
                          f"{add_edges!r}")
-    _check_tau(tau)
+    check_positive(tau, "'tau'", 'the temperature')
     gen = None if seed is None else torch.Generator().manual_seed(int(seed))
     views = [get_graph_augmentation(a, aug_ratio, subgraph_ratio, add_edges,
                                     generator=gen) for a in (aug1, aug2)]

@@ -32,17 +32,16 @@ Where this differs from the official code, on purpose:
   last epoch).
 """
 import math
-import numbers
 from typing import Optional, Tuple
 
 import torch
 from torch import Tensor
 from torch.nn import Module
 
-from ..corruptions import EdgeDrop, _check_prob
+from ..corruptions import EdgeDrop
 from ..losses import scaled_cosine_error
 from ..nn.graphmae_gat import NORMS, GraphMAEGAT
-from ..validation import check_int
+from ..validation import check_int, check_positive, check_prob
 from .base import GraphMethod
 from .graphmae_spec import GRAPHMAE_DEFAULTS, METHOD  # noqa: F401
 
@@ -52,14 +51,6 @@ __all__ = ['GraphMAE', 'build_graphmae', 'graphmae_memory',
 #: Learning-rate schedules over a run (the code's ``scheduler``: True for
 #: every node dataset of configs.yml).
 LR_SCHEDULES = ('cosine', 'constant')
-
-
-def _check_alpha(alpha) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or \
-            not math.isfinite(float(alpha)) or not alpha > 0:
-        raise ValueError(f"'alpha' (the exponent of the scaled cosine "
-                         f"error) must be a number > 0, got {alpha!r}")
-    return float(alpha)
 
 
 class GraphMAE(GraphMethod):
@@ -117,11 +108,11 @@ class GraphMAE(GraphMethod):
                  generator: Optional[torch.Generator] = None,
                  lr_schedule: str = 'cosine'):
         super().__init__()
-        mask_rate = _check_prob(mask_rate, 'mask_rate')
+        mask_rate = check_prob(mask_rate, "'mask_rate'")
         if not 0 < mask_rate < 1:
             raise ValueError(f"'mask_rate' must be in (0, 1) (some nodes "
                              f"masked, some not), got {mask_rate!r}")
-        replace_rate = _check_prob(replace_rate, 'replace_rate')
+        replace_rate = check_prob(replace_rate, "'replace_rate'")
         if replace_rate >= 1:
             raise ValueError(f"'replace_rate' must be in [0, 1) (the share "
                              f"of masked nodes given another node's "
@@ -134,7 +125,8 @@ class GraphMAE(GraphMethod):
         self.augment = augment
         self.mask_rate = mask_rate
         self.replace_rate = replace_rate
-        self.alpha = _check_alpha(alpha)
+        self.alpha = check_positive(alpha, "'alpha'",
+                                    'the exponent of the scaled cosine error')
         self.generator = generator
         if lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"'lr_schedule' must be one of "
@@ -277,7 +269,7 @@ def build_graphmae(in_channels: int, hidden: int, heads: int, layers: int,
         raise ValueError(f"'hidden' ({hidden}) must be divisible by 'heads' "
                          f"({heads}): each head has hidden / heads channels")
     for name, value in (('in_drop', in_drop), ('attn_drop', attn_drop)):
-        if _check_prob(value, name) >= 1:
+        if check_prob(value, f"'{name}'") >= 1:
             raise ValueError(f"'{name}' must be in [0, 1), got {value!r}")
     if norm not in NORMS:
         raise ValueError(f"'norm' must be one of {list(NORMS)}, got "
@@ -285,8 +277,9 @@ def build_graphmae(in_channels: int, hidden: int, heads: int, layers: int,
     if not isinstance(residual, bool):
         raise ValueError(f"'residual' must be True or False, got "
                          f"{residual!r}")
-    edge_drop = _check_prob(edge_drop, 'edge_drop')
-    _check_alpha(alpha)
+    edge_drop = check_prob(edge_drop, "'edge_drop'")
+    check_positive(alpha, "'alpha'",
+                                    'the exponent of the scaled cosine error')
     if lr_schedule not in LR_SCHEDULES:
         raise ValueError(f"'lr_schedule' must be one of "
                          f"{list(LR_SCHEDULES)}, got {lr_schedule!r}")

@@ -185,18 +185,25 @@ def test_fused_prelu_score_gradcheck():
         assert torch.allclose(_PReLUScore.apply(u, a, v, c), ref)
 
 
-@pytest.mark.parametrize('act', ['prelu', 'elu', 'prelu1'])
+@pytest.mark.parametrize('act', ['prelu', 'elu', 'prelu1', 'selu',
+                                 'softplus', 'hardtanh'])
 def test_fast_path_with_and_without_the_fused_head(act):
+    # Any deterministic element-wise activation the DGI fast path applies
+    # (its SAFE_ACTIVATIONS) is applied by GGD's too, with the same step.
+    modules = dict(prelu1=torch.nn.PReLU(), selu=torch.nn.SELU(),
+                   softplus=torch.nn.Softplus(), hardtanh=torch.nn.Hardtanh())
     data = make_graph()
     models = []
     for fast in (True, False):
-        model = make_model(30, act='prelu' if act == 'prelu1' else act,
+        model = make_model(30, act='prelu' if act in modules else act,
                            fast=fast)
-        if act == 'prelu1':  # one shared slope (GGD-citation's PReLU)
-            model.encoder.acts[0] = torch.nn.PReLU()
+        if act in modules:  # prelu1: one shared slope (GGD-citation's)
+            model.encoder.acts[0] = copy.deepcopy(modules[act])
         models.append(model)
+    assert models[0].fast_path_refusal(
+        (data.x, data.edge_index)) is None
     fused = models[0]._fused_head()
-    assert (fused is None) == (act == 'elu')
+    assert (fused is None) == (act not in ('prelu', 'prelu1'))
     assert_same_step(*models, data)
 
 
