@@ -342,7 +342,9 @@ def run_seed(method: str, dataset: str, seed: int, path: Path,
     (every resolved option and training setting), config (the run's whole
     config), overrides (``options``), device, peak_gpu_mb (CUDA runs:
     the largest memory the PyTorch allocator held), allocator_tuned,
-    machine, code.
+    machine (the load average as this attempt started), code (the commit
+    this attempt imported; a resumed seed's earlier attempts may have run
+    another).
 
     With ``rundir`` the seed trains in that run folder (checkpoints every
     30 s; SIGTERM saves one), so a seed interrupted mid-training continues
@@ -358,6 +360,7 @@ def run_seed(method: str, dataset: str, seed: int, path: Path,
     from graphcl.experiment import run_experiment
     from graphcl.models.registry import TRAIN_DEFAULTS, get_method
     header = machine()  # the load average before this run adds to it
+    code = code_version()  # what this attempt imported (runs span commits)
     before, run_options = 0.0, {}
     if rundir is not None:
         resume = (rundir / 'run.json').exists()
@@ -392,7 +395,7 @@ def run_seed(method: str, dataset: str, seed: int, path: Path,
         overrides=dict(options), device=device,
         denormals_flushed=denormals_flushed(),
         peak_gpu_mb=peak_gpu_mb(device), resumed=bool(before),
-        allocator_tuned=tuned, machine=header, code=code_version())
+        allocator_tuned=tuned, machine=header, code=code)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_json(path, result)
     if rundir is not None:

@@ -260,6 +260,9 @@ def seed_child(dataset, seed, root, device='cpu'):
         tune_cpu_allocator
     tune_cpu_allocator()  # as `graphcl train` does
     flush_denormals()  # likewise (4x faster late epochs: graphcl.perf)
+    # The load average and the code as this attempt starts (a run of hours
+    # may span commits; a resumed seed's checkpoint came from an earlier one)
+    header, code = machine(), code_version()
     out = RUNS / dataset / f'seed{seed}'
     resume = (out / 'run.json').exists()
     m, restarted = run_or_restart(
@@ -287,8 +290,8 @@ def seed_child(dataset, seed, root, device='cpu'):
         pretrain_seconds=m['pretrain_seconds'],
         probe_seconds=m['probe_seconds'], peak_rss_mb=peak_rss_mb(),
         device=device, peak_gpu_mb=peak_gpu_mb(device),
-        denormals_flushed=denormals_flushed(), resumed=resume, config=m['config'], machine=machine(),
-        code=code_version())
+        denormals_flushed=denormals_flushed(), resumed=resume,
+        config=m['config'], machine=header, code=code)
     OUT.mkdir(parents=True, exist_ok=True)
     tmp = seed_file(dataset, seed).with_suffix('.tmp')
     tmp.write_text(json.dumps(result, indent=1))
